@@ -1,0 +1,32 @@
+# Tollgate — `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+ROOT := $(abspath .)
+export PATH := $(ROOT)/.tools/node/bin:$(ROOT)/node_modules/.bin:$(PATH)
+NODE := $(ROOT)/.tools/node/bin/node
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+
+.PHONY: deps
+deps: ## install everything (Node 24, npm packages, Kafka jars, Envoy) into the repo; idempotent
+	@deploy/stack/install-node.sh
+	@deploy/stack/install-npm.sh
+
+.PHONY: typecheck
+typecheck: deps ## type-check with tsc (no emit: Node runs the .ts directly)
+	tsc -p tsconfig.json
+
+.PHONY: lint
+lint: deps ## biome lint + format check, and tsc
+	biome check src test bin
+	tsc -p tsconfig.json
+
+.PHONY: format
+format: deps ## apply biome's formatting and safe fixes
+	biome check --write src test bin
+
+.PHONY: test-unit
+test-unit: deps ## unit tests (pure modules, milliseconds each)
+	mocha 'src/**/*.test.ts'

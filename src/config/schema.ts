@@ -1,0 +1,138 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration file, as a schema. Every key has a default except the
+ * issuers; names here are the names of the Helm values and (SCREAMING_SNAKE with a
+ * TOLLGATE_ prefix) of the environment overrides.
+ */
+
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:8082');
+
+const asymmetricAlg = z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']);
+
+const issuerSchema = z
+  .object({
+    /** Exact `iss` value. */
+    issuer: z.url({ message: 'expected the issuer URL, e.g. https://idp.example.com/realms/kafka' }),
+    /** OIDC discovery document; default `<issuer>/.well-known/openid-configuration`. */
+    discoveryUrl: z.url().optional(),
+    /** JWKS URL; when set, discovery is skipped. */
+    jwksUrl: z.url().optional(),
+    /** Accepted `aud` values; the token must name at least one. */
+    audiences: z.array(z.string().min(1)).min(1, 'expected at least one audience'),
+    algorithms: z.array(asymmetricAlg).min(1).default(['RS256', 'ES256']),
+    /** Claim whose value is the principal; dotted paths walk nested objects. */
+    principalClaim: z.string().min(1).default('sub'),
+    /** When set, the JWT header `typ` must equal this (e.g. `at+jwt`, RFC 9068). */
+    requiredType: z.string().min(1).optional(),
+    /** Scopes (space-separated `scope` claim, or `scp` array) every token must carry. */
+    requiredScopes: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    /** enforce: deny what the ACLs do not allow. audit: decide, log and count, but allow. */
+    mode: z.enum(['enforce', 'audit']).default('enforce'),
+    /** false: authenticate only (Karapace's kafka_rest_authorization=false on the ACL side). */
+    authorization: z.boolean().default(true),
+    issuers: z.array(issuerSchema).min(1, 'expected at least one trusted issuer'),
+    jwt: z
+      .object({
+        clockSkewSec: z.number().int().min(0).max(300).default(30),
+        maxTokenBytes: z.number().int().min(512).max(65536).default(8192),
+        cacheMaxEntries: z.number().int().min(0).default(10000),
+        jwksTimeoutMs: z.number().int().min(100).default(5000),
+        jwksCooldownSec: z.number().int().min(0).default(30),
+        jwksRefreshSec: z.number().int().min(10).default(600),
+      })
+      .strict()
+      .prefault({}),
+    acl: z
+      .object({
+        /** ACL and service-user file (YAML); reloaded when it changes. */
+        file: z.string().min(1).default('/etc/tollgate/acl.yaml'),
+        reloadCheckMs: z.number().int().min(100).default(2000),
+      })
+      .strict()
+      .prefault({}),
+    authz: z
+      .object({
+        grpcListen: hostPort.default('0.0.0.0:9191'),
+        httpListen: hostPort.default('0.0.0.0:9192'),
+        principalHeader: z.string().regex(/^[a-z0-9-]+$/).default('x-tollgate-principal'),
+        logAllows: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    metrics: z
+      .object({
+        listen: hostPort.default('0.0.0.0:9090'),
+      })
+      .strict()
+      .prefault({}),
+    rest: z
+      .object({
+        listen: hostPort.default('127.0.0.1:8082'),
+        /** Prefix of consumer `base_uri`s; empty gives the relative `consumers/...` path. */
+        baseUri: z.string().default(''),
+        bodyLimitBytes: z.number().int().min(1024).default(1048576),
+        consumerRequestTimeoutMs: z.number().int().min(0).default(11000),
+        consumerRequestMaxBytes: z.number().int().min(1).default(67108864),
+        consumerBufferMaxBytes: z.number().int().min(1024).default(8388608),
+        metadataMaxAgeMs: z.number().int().min(0).default(5000),
+        shutdownTimeoutMs: z.number().int().min(0).default(20000),
+      })
+      .strict()
+      .prefault({}),
+    kafka: z
+      .object({
+        brokers: z.array(hostPort).min(1, 'expected host:port[,host:port]').default(['127.0.0.1:9092']),
+        clientId: z.string().min(1).default('tollgate'),
+        ssl: z.boolean().default(false),
+        caFile: z.string().optional(),
+        connectionTimeoutMs: z.number().int().min(100).default(3000),
+        requestTimeoutMs: z.number().int().min(100).default(30000),
+        /** When authorization is off: Tollgate's own identity for the shared session. */
+        serviceAccount: z
+          .object({
+            mechanism: z.enum(['oauthbearer', 'plain', 'scram-sha-256', 'scram-sha-512']).default('oauthbearer'),
+            tokenUrl: z.url().optional(),
+            clientId: z.string().optional(),
+            clientSecretFile: z.string().optional(),
+            username: z.string().optional(),
+            passwordFile: z.string().optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
+    sessions: z
+      .object({
+        sweepIntervalSec: z.number().int().min(1).default(300),
+        idleTimeoutSec: z.number().int().min(1).default(300),
+        /** Idle close of sessions that hold consumer instances; 0 = never (Karapace default). */
+        consumerIdleTimeoutSec: z.number().int().min(0).default(300),
+        /** Close a session this long before its newest token's `exp`. */
+        expiryMarginSec: z.number().int().min(0).default(5),
+        maxSessions: z.number().int().min(1).default(1000),
+        maxConsumersPerPrincipal: z.number().int().min(1).default(16),
+      })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+export type IssuerConfig = Config['issuers'][number];
+export type JwtConfig = Config['jwt'];
