@@ -13,6 +13,8 @@ help: ## list the targets
 deps: ## install everything (Node 24, npm packages, Kafka jars, Envoy) into the repo; idempotent
 	@deploy/stack/install-node.sh
 	@deploy/stack/install-npm.sh
+	@deploy/stack/install-kafka.sh
+	@deploy/stack/install-envoy.sh
 
 .PHONY: typecheck
 typecheck: deps ## type-check with tsc (no emit: Node runs the .ts directly)
@@ -30,3 +32,29 @@ format: deps ## apply biome's formatting and safe fixes
 .PHONY: test-unit
 test-unit: deps ## unit tests (pure modules, milliseconds each)
 	mocha 'src/**/*.test.ts'
+
+.PHONY: stack-up
+stack-up: deps ## start issuer, Kafka, Tollgate and Envoy on 127.0.0.1; writes .stack/env
+	@deploy/stack/stack.sh up
+
+.PHONY: stack-down
+stack-down: ## stop what stack-up started (by pid)
+	@deploy/stack/stack.sh down
+
+.PHONY: stack-status
+stack-status: ## one line per stack part
+	@deploy/stack/stack.sh status
+
+.PHONY: dev
+dev: deps ## the local stack in the foreground: start, print how to use it, stream logs, stop on Ctrl-C
+	@deploy/stack/dev.sh
+
+.PHONY: test-integration
+test-integration: deps ## integration tests on the real stack (brings it up and down itself)
+	@deploy/stack/run-integration.sh
+
+.PHONY: test
+test: lint test-unit test-integration ## everything CI runs: lint, unit and integration tests
+
+# Each area keeps its own targets beside its files.
+include $(sort $(wildcard deploy/*/*.mk charts/*.mk))

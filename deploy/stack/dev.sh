@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `make dev`: the whole local stack in the foreground. Ctrl-C stops it.
+set -uo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+trap 'echo; deploy/stack/stack.sh down' EXIT
+trap 'exit 0' INT TERM
+deploy/stack/stack.sh up || exit 1
+# shellcheck disable=SC1091
+source .stack/env
+cat <<MSG
+
+Tollgate is up. Everything runs on 127.0.0.1; .stack/env has the addresses and demo secrets.
+
+  REST through Envoy (the way in):  $TOLLGATE_URL
+  OIDC issuer:                      $ISSUER_URL  (token endpoint $TOKEN_URL)
+  Kafka (OAUTHBEARER):              $KAFKA_BOOTSTRAP
+  Envoy admin:                      $ENVOY_ADMIN_URL
+  Tollgate metrics:                 $METRICS_URL/metrics
+
+Try it (demo clients: alice reads+writes orders.*, bob reads orders.*, mallory nothing):
+
+  TOKEN=\$(.tools/node/bin/node bin/tollgate.js dev token alice)
+  curl -s -H "Authorization: Bearer \$TOKEN" $TOLLGATE_URL/topics
+  curl -s -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/vnd.kafka.json.v2+json' \\
+       -d '{"records":[{"key":"k","value":{"id":1}}]}' $TOLLGATE_URL/topics/orders.eu
+  TOKEN=\$(.tools/node/bin/node bin/tollgate.js dev token mallory)
+  curl -s -i -H "Authorization: Bearer \$TOKEN" $TOLLGATE_URL/topics/orders.eu   # 403
+
+Streaming logs (Ctrl-C stops the stack):
+MSG
+tail -n 0 -F .stack/logs/*.log &
+wait $!

@@ -1,0 +1,40 @@
+import { readEnvFile, secretVariable } from '../../src/dev/dev-clients.ts';
+import { requestToken, type TokenRequest } from '../../src/dev/token-client.ts';
+
+/** The running local stack, as `make stack-up` described it in .stack/env. */
+
+const ENV_PATH = process.env.STACK_ENV ?? '.stack/env';
+
+let cached: Map<string, string> | null = null;
+
+export function stackEnv(): Map<string, string> {
+  if (!cached) {
+    try {
+      cached = readEnvFile(ENV_PATH);
+    } catch {
+      throw new Error(`${ENV_PATH} not found: integration tests run on the stack (make test-integration)`);
+    }
+  }
+  return cached;
+}
+
+export function stackValue(key: string): string {
+  const value = stackEnv().get(key);
+  if (!value) throw new Error(`${ENV_PATH}: ${key} missing`);
+  return value;
+}
+
+export async function tokenFor(
+  client: string,
+  opts: Omit<TokenRequest, 'tokenUrl' | 'clientId' | 'clientSecret'> = {},
+): Promise<string> {
+  const res = await requestToken({
+    tokenUrl: stackValue('TOKEN_URL'),
+    clientId: client,
+    clientSecret: stackValue(secretVariable(client)),
+    ...opts,
+  });
+  return res.accessToken;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
