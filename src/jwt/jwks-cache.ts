@@ -23,7 +23,9 @@ import { defaultDiscoveryUrl, discoverJwksUrl } from './discovery.ts';
  *   success (jose), and — our addition — at most once per cooldown after a
  *   failure, so a stream of unknown kids cannot hammer a dead IdP or make
  *   every request wait out a timeout.
- * - A failed fetch never replaces the keys we hold (jose keeps its set).
+ * - A failed fetch never replaces the keys we hold (jose keeps its set). The
+ *   price: a key withdrawn while the IdP is unreachable stays trusted until a
+ *   refresh succeeds — the same trade Kafka's broker validator makes.
  */
 
 export type JwksFetchResult = 'ok' | 'error';
@@ -31,7 +33,7 @@ export type JwksFetchResult = 'ok' | 'error';
 export interface KeySetDeps {
   /** Defaults to the global fetch. */
   readonly fetch?: typeof fetch;
-  /** Called once per JWKS (or discovery) request that went out, with how it ended. */
+  /** Called once per JWKS request that went out, with how it ended; a failed discovery counts as an error. */
   readonly onFetch?: (issuer: string, result: JwksFetchResult) => void;
   /** Called after a refresh dropped keys that were in the previous set. */
   readonly onKeysRemoved?: (issuer: string) => void;
@@ -268,7 +270,7 @@ export class IssuerKeySet {
   }
 }
 
-/** One key set per issuer; start, stop and readiness apply to all of them. */
+/** Creates one issuer's key set; nothing is fetched until start(), refresh() or the first key lookup. */
 export function createIssuerKeySet(issuer: IssuerConfig, jwt: JwtConfig, deps?: KeySetDeps): IssuerKeySet {
   return new IssuerKeySet(issuer, jwt, deps);
 }
