@@ -10,6 +10,10 @@ import { CLUSTER_NAME, type Operation, type ResourceRequest } from '../acl/acl-t
  * ones first; a route whose path matches but whose method does not lets the next one try (as
  * aiohttp does), and only when none takes the method is the answer 405. Routes are compiled at
  * load; a call splits the path once and allocates only its result.
+ *
+ * Path segments are percent-decoded one by one, after splitting, so `%2F` stays inside a name.
+ * The REST process should route with this same function: then the resource authorized here is
+ * the resource acted on, however a name is spelled.
  */
 
 export interface RouteParams {
@@ -96,7 +100,8 @@ const SPECS = [
   { id: 'GET /v3/clusters', requires: cluster('DESCRIBE') },
   { id: 'GET /v3/clusters/{cluster}', requires: cluster('DESCRIBE') },
   { id: 'GET /v3/clusters/{cluster}/topics', requires: cluster('DESCRIBE') },
-  // The new topic's name is in the body: the REST process checks CREATE on it.
+  // The new topic's name is only in the body: the REST process checks CREATE on it (TOPIC CREATE
+  // on the name, or CLUSTER CREATE, as Kafka's CreateTopics accepts either).
   { id: 'POST /v3/clusters/{cluster}/topics', requires: cluster('DESCRIBE'), checksBody: true },
   { id: `GET ${V3_TOPIC}`, requires: topic('DESCRIBE') },
   { id: `DELETE ${V3_TOPIC}`, requires: topic('DELETE') },
@@ -254,7 +259,9 @@ const PREFLIGHT: RouteMatch = Object.freeze({
 /**
  * Splits the raw target into decoded segments; null when it cannot name a route. Empty, `.` and
  * `..` segments are refused: a proxy that merges slashes or resolves dot segments would send the
- * REST process somewhere other than what was authorized here.
+ * REST process somewhere other than what was authorized here. (Karapace strips leading and
+ * trailing `/` from a new consumer's group; refusing `/consumers//g` keeps the group authorized
+ * and the group used the same.)
  */
 function splitPath(rawPath: string): string[] | null {
   const query = rawPath.indexOf('?');
