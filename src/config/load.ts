@@ -174,3 +174,8 @@ export function loadConfig(path: string | undefined, env: Env = process.env): Co
   }
   return parseConfig(raw, env);
 }
+
+/** The config file named by `--config`, else by TOLLGATE_CONFIG; undefined means defaults only. */
+export function configPath(flag: string | undefined, env: Env = process.env): string | undefined {
+  return flag ?? env.TOLLGATE_CONFIG ?? undefined;
+}

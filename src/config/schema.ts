@@ -10,7 +10,18 @@ const hostPort = z
   .string()
   .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:8082');
 
-const asymmetricAlg = z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']);
+const asymmetricAlg = z.enum([
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+]);
 
 const issuerSchema = z
   .object({
@@ -62,7 +73,10 @@ export const configSchema = z
       .object({
         grpcListen: hostPort.default('0.0.0.0:9191'),
         httpListen: hostPort.default('0.0.0.0:9192'),
-        principalHeader: z.string().regex(/^[a-z0-9-]+$/).default('x-tollgate-principal'),
+        principalHeader: z
+          .string()
+          .regex(/^[a-z0-9-]+$/)
+          .default('x-tollgate-principal'),
         logAllows: z.boolean().default(false),
       })
       .strict()
@@ -98,7 +112,9 @@ export const configSchema = z
         /** When authorization is off: Tollgate's own identity for the shared session. */
         serviceAccount: z
           .object({
-            mechanism: z.enum(['oauthbearer', 'plain', 'scram-sha-256', 'scram-sha-512']).default('oauthbearer'),
+            mechanism: z
+              .enum(['oauthbearer', 'plain', 'scram-sha-256', 'scram-sha-512'])
+              .default('oauthbearer'),
             tokenUrl: z.url().optional(),
             clientId: z.string().optional(),
             clientSecretFile: z.string().optional(),

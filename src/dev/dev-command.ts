@@ -57,7 +57,8 @@ export async function runDevCommand(argv: string[]): Promise<number> {
   }
   switch (sub) {
     case 'issuer': {
-      if (!values.clients || !values.secrets) throw new Error('dev issuer: --clients and --secrets are required');
+      if (!values.clients || !values.secrets)
+        throw new Error('dev issuer: --clients and --secrets are required');
       const file = loadDevClients(values.clients, values.secrets);
       const alg = values.alg ?? 'RS256';
       if (alg !== 'RS256' && alg !== 'ES256') throw new Error('dev issuer: --alg expects RS256 or ES256');
@@ -70,7 +71,9 @@ export async function runDevCommand(argv: string[]): Promise<number> {
         defaultAlg: alg,
       });
       await issuer.start();
-      process.stdout.write(`dev issuer ${issuer.url} (audience ${file.audience}, ${file.clients.length} clients)\n`);
+      process.stdout.write(
+        `dev issuer ${issuer.url} (audience ${file.audience}, ${file.clients.length} clients)\n`,
+      );
       await new Promise<void>((resolve) => {
         process.once('SIGTERM', resolve);
         process.once('SIGINT', resolve);
@@ -86,7 +89,10 @@ export async function runDevCommand(argv: string[]): Promise<number> {
       }
       const env = stackEnv(values.env);
       const secret = env.get(secretVariable(client));
-      if (!secret) throw new Error(`dev token: unknown client "${client}" (no ${secretVariable(client)} in ${values.env})`);
+      if (!secret)
+        throw new Error(
+          `dev token: unknown client "${client}" (no ${secretVariable(client)} in ${values.env})`,
+        );
       const token = await requestToken({
         tokenUrl: need(env, 'TOKEN_URL', values.env),
         clientId: client,
@@ -124,7 +130,9 @@ export async function runDevCommand(argv: string[]): Promise<number> {
       });
       const { probeKafkaOAuth } = await import('./kafka-probe.ts');
       const result = await probeKafkaOAuth([need(env, 'KAFKA_BOOTSTRAP', values.env)], token.accessToken);
-      process.stdout.write(`kafka: ${result.brokers} broker(s), ${result.topics} topic(s) over OAUTHBEARER\n`);
+      process.stdout.write(
+        `kafka: ${result.brokers} broker(s), ${result.topics} topic(s) over OAUTHBEARER\n`,
+      );
       return 0;
     }
     default:

@@ -53,7 +53,12 @@ function secretsMatch(expected: string, given: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  extra: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...extra });
   res.end(text);
@@ -156,7 +161,13 @@ export class DevIssuer {
   /** Mints an access token for a client without the HTTP round trip (tests, benchmarks). */
   async mint(
     clientId: string,
-    opts: { ttlSec?: number; alg?: SigningAlg; claims?: Record<string, unknown>; scope?: string; audience?: string } = {},
+    opts: {
+      ttlSec?: number;
+      alg?: SigningAlg;
+      claims?: Record<string, unknown>;
+      scope?: string;
+      audience?: string;
+    } = {},
   ): Promise<string> {
     const client = this.options.clients.find((c) => c.id === clientId);
     const alg = opts.alg ?? this.options.defaultAlg;
@@ -232,7 +243,12 @@ export class DevIssuer {
     }
     const client = this.options.clients.find((c) => c.id === clientId);
     if (!client || !secretsMatch(client.secret, clientSecret)) {
-      return sendJson(res, 401, { error: 'invalid_client' }, { 'www-authenticate': 'Basic realm="dev-issuer"' });
+      return sendJson(
+        res,
+        401,
+        { error: 'invalid_client' },
+        { 'www-authenticate': 'Basic realm="dev-issuer"' },
+      );
     }
     if (form.get('grant_type') !== 'client_credentials') {
       return sendJson(res, 400, { error: 'unsupported_grant_type' });
@@ -249,15 +265,25 @@ export class DevIssuer {
     }
     const alg = form.get('alg') ?? undefined;
     if (alg !== undefined && alg !== 'RS256' && alg !== 'ES256') {
-      return sendJson(res, 400, { error: 'invalid_request', error_description: 'alg: expected RS256 or ES256' });
+      return sendJson(res, 400, {
+        error: 'invalid_request',
+        error_description: 'alg: expected RS256 or ES256',
+      });
     }
     const claims: Record<string, unknown> = {};
     for (const pair of form.getAll('claim')) {
       const eq = pair.indexOf('=');
-      if (eq <= 0) return sendJson(res, 400, { error: 'invalid_request', error_description: 'claim: expected key=value' });
+      if (eq <= 0)
+        return sendJson(res, 400, {
+          error: 'invalid_request',
+          error_description: 'claim: expected key=value',
+        });
       const key = pair.slice(0, eq);
       if (['iss', 'aud', 'exp', 'iat', 'jti'].includes(key)) {
-        return sendJson(res, 400, { error: 'invalid_request', error_description: `claim: ${key} is set by the issuer` });
+        return sendJson(res, 400, {
+          error: 'invalid_request',
+          error_description: `claim: ${key} is set by the issuer`,
+        });
       }
       claims[key] = pair.slice(eq + 1);
     }
@@ -266,6 +292,11 @@ export class DevIssuer {
     const audience = form.get('audience') ?? undefined;
     const token = await this.mint(client.id, { ttlSec, alg, claims, scope, audience });
     const expiresIn = ttlSec ?? client.ttlSec ?? this.options.defaultTtlSec;
-    sendJson(res, 200, { access_token: token, token_type: 'Bearer', expires_in: expiresIn, ...(scope ? { scope } : {}) });
+    sendJson(res, 200, {
+      access_token: token,
+      token_type: 'Bearer',
+      expires_in: expiresIn,
+      ...(scope ? { scope } : {}),
+    });
   }
 }

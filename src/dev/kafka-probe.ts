@@ -3,7 +3,10 @@ import kafkajs from 'kafkajs';
 const { Kafka, logLevel } = kafkajs;
 
 /** Proves the broker answers metadata to a client authenticated with SASL/OAUTHBEARER. */
-export async function probeKafkaOAuth(brokers: string[], token: string): Promise<{ brokers: number; topics: number }> {
+export async function probeKafkaOAuth(
+  brokers: string[],
+  token: string,
+): Promise<{ brokers: number; topics: number }> {
   const kafka = new Kafka({
     clientId: 'tollgate-probe',
     brokers,

@@ -6,11 +6,24 @@ import { z } from 'zod';
 
 /** Applies deploy/stack/seed.yaml (topics and Kafka ACLs) through the admin listener. Idempotent. */
 
-const OPERATIONS = ['ALL', 'READ', 'WRITE', 'CREATE', 'DELETE', 'ALTER', 'DESCRIBE', 'DESCRIBE_CONFIGS', 'ALTER_CONFIGS', 'IDEMPOTENT_WRITE'] as const;
+const OPERATIONS = [
+  'ALL',
+  'READ',
+  'WRITE',
+  'CREATE',
+  'DELETE',
+  'ALTER',
+  'DESCRIBE',
+  'DESCRIBE_CONFIGS',
+  'ALTER_CONFIGS',
+  'IDEMPOTENT_WRITE',
+] as const;
 
 const seedSchema = z
   .object({
-    topics: z.array(z.object({ name: z.string().min(1), partitions: z.number().int().min(1) }).strict()).default([]),
+    topics: z
+      .array(z.object({ name: z.string().min(1), partitions: z.number().int().min(1) }).strict())
+      .default([]),
     acls: z
       .array(
         z
@@ -30,14 +43,17 @@ const seedSchema = z
   .strict();
 
 // kafkajs is CommonJS: its enums are reachable only through the default export under ESM.
-const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes } = kafkajs;
+const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes } =
+  kafkajs;
 
 export type SeedFile = z.output<typeof seedSchema>;
 
 export function readSeedFile(path: string): SeedFile {
   const parsed = seedSchema.safeParse(parseYaml(readFileSync(path, 'utf8')));
   if (!parsed.success) {
-    throw new Error(`${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   return parsed.data;
 }
@@ -48,7 +64,11 @@ export interface AdminLogin {
   readonly password: string;
 }
 
-export async function applySeed(seed: SeedFile, login: AdminLogin, log: (line: string) => void): Promise<void> {
+export async function applySeed(
+  seed: SeedFile,
+  login: AdminLogin,
+  log: (line: string) => void,
+): Promise<void> {
   const kafka = new Kafka({
     clientId: 'tollgate-seed',
     brokers: login.brokers,

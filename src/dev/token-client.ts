@@ -36,7 +36,9 @@ export async function requestToken(req: TokenRequest): Promise<TokenResponse> {
   const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   if (!res.ok || typeof body.access_token !== 'string') {
     const why = typeof body.error_description === 'string' ? body.error_description : body.error;
-    throw new Error(`token request for ${req.clientId} failed: HTTP ${res.status} ${String(why ?? '')}`.trim());
+    throw new Error(
+      `token request for ${req.clientId} failed: HTTP ${res.status} ${String(why ?? '')}`.trim(),
+    );
   }
   return { accessToken: body.access_token, expiresInSec: Number(body.expires_in ?? 0) };
 }

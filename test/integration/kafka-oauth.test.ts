@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { SignJWT, generateKeyPair } from 'jose';
+import { generateKeyPair, SignJWT } from 'jose';
 import type { Admin, Consumer, Producer } from 'kafkajs';
 import kafkajs from 'kafkajs';
 import { sleep, stackValue, tokenFor } from './stack-env.ts';
@@ -66,7 +66,10 @@ function brokerValidationFailures(): number {
 async function assertRefusedAtAuthentication(token: string): Promise<void> {
   const before = brokerValidationFailures();
   const err = await errorOf(useToken(token));
-  assert.match(err.name, /KafkaJSSASLAuthenticationError|KafkaJSConnectionClosedError|KafkaJSNumberOfRetriesExceeded/);
+  assert.match(
+    err.name,
+    /KafkaJSSASLAuthenticationError|KafkaJSConnectionClosedError|KafkaJSNumberOfRetriesExceeded/,
+  );
   assert.ok(brokerValidationFailures() > before, 'the broker logged a JWT validation failure');
 }
 
@@ -77,14 +80,18 @@ describe('Kafka 4 with OAUTHBEARER against the stack issuer', function () {
     while (cleanups.length > 0) await cleanups.pop()!().catch(() => {});
   });
 
-  it("lets alice produce to and consume from orders.* with her token", async () => {
+  it('lets alice produce to and consume from orders.* with her token', async () => {
     const token = await tokenFor('alice');
     const kafka = kafkaWith(async () => token);
     const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     cleanups.push(() => producer.disconnect());
     const marker = randomUUID();
-    const [meta] = await producer.send({ topic: 'orders.eu', acks: -1, messages: [{ key: 'k1', value: marker }] });
+    const [meta] = await producer.send({
+      topic: 'orders.eu',
+      acks: -1,
+      messages: [{ key: 'k1', value: marker }],
+    });
     assert.equal(meta?.errorCode, 0);
 
     const consumer: Consumer = kafka.consumer({ groupId: `alice-${randomUUID().slice(0, 8)}` });
@@ -157,8 +164,14 @@ describe('Kafka 4 with OAUTHBEARER against the stack issuer', function () {
     // 24 s after the tokens were minted: kafkajs must re-authenticate (KIP-368). The stale
     // connection can only offer its expired token, which the broker refuses.
     const err = await errorOf(staleAdmin.listTopics());
-    assert.match(err.name, /KafkaJSSASLAuthenticationError|KafkaJSConnection(Closed)?Error|KafkaJSNumberOfRetriesExceeded/);
-    assert.ok((await refreshing.listTopics()).includes('orders.eu'), 'the refreshed connection keeps working');
+    assert.match(
+      err.name,
+      /KafkaJSSASLAuthenticationError|KafkaJSConnection(Closed)?Error|KafkaJSNumberOfRetriesExceeded/,
+    );
+    assert.ok(
+      (await refreshing.listTopics()).includes('orders.eu'),
+      'the refreshed connection keeps working',
+    );
     assert.ok(provided >= 2, 'kafkajs asked the provider again for the re-authentication');
   });
 
@@ -183,7 +196,11 @@ describe('Kafka 4 with OAUTHBEARER against the stack issuer', function () {
       const token = await tokenFor('alice', { claims: [`preferred_username=${username}`] });
       const admin = await connectAdmin(token);
       cleanups.push(() => admin.disconnect());
-      assert.deepEqual(await admin.listTopics(), [], `User:${username} holds no ACLs yet, and alice's do not apply`);
+      assert.deepEqual(
+        await admin.listTopics(),
+        [],
+        `User:${username} holds no ACLs yet, and alice's do not apply`,
+      );
 
       const superAdmin = await connectAdmin(await tokenFor('admin'));
       cleanups.push(() => superAdmin.disconnect());

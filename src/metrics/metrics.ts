@@ -1,0 +1,196 @@
+import client from 'prom-client';
+import { ERROR_CODES, type ErrorCode } from '../errors.ts';
+
+/**
+ * Every metric Tollgate exports, in one registry. Label values come from closed sets
+ * (error codes, results, route templates), never from raw user input. Children for the
+ * fixed label sets are created up front so the hot path only increments.
+ */
+
+export type DecisionResult = 'allow' | 'deny' | 'audit_allow';
+export type Transport = 'grpc' | 'http';
+export type SessionCloseReason = 'idle' | 'expired' | 'shutdown' | 'error' | 'evicted' | 'replaced';
+
+const DECISION_RESULTS: readonly DecisionResult[] = ['allow', 'deny', 'audit_allow'];
+const SESSION_CLOSE_REASONS: readonly SessionCloseReason[] = [
+  'idle',
+  'expired',
+  'shutdown',
+  'error',
+  'evicted',
+  'replaced',
+];
+
+/** Reason label for an allowed request. */
+export const REASON_OK = 'OK';
+
+export class Metrics {
+  readonly registry: client.Registry;
+  readonly decisions: client.Counter<'result' | 'reason'>;
+  readonly checkDuration: client.Histogram<'transport'>;
+  readonly tokenCache: client.Counter<'result'>;
+  readonly jwksFetches: client.Counter<'issuer' | 'result'>;
+  readonly aclReloads: client.Counter<'result'>;
+  readonly aclRules: client.Gauge;
+  readonly restRequests: client.Counter<'route' | 'method' | 'status'>;
+  readonly restDuration: client.Histogram<'route'>;
+  readonly recordsProduced: client.Counter;
+  readonly recordsConsumed: client.Counter;
+  readonly bytesProduced: client.Counter;
+  readonly bytesConsumed: client.Counter;
+  readonly sessionsActive: client.Gauge;
+  readonly sessionsClosed: client.Counter<'reason'>;
+  readonly consumerInstances: client.Gauge;
+  readonly tokenSwaps: client.Counter;
+  readonly kafkaErrors: client.Counter<'code'>;
+  readonly ready: client.Gauge<'component'>;
+
+  private readonly decisionChildren = new Map<string, client.Counter.Internal>();
+  private readonly checkChildren: Record<Transport, client.Histogram.Internal<'transport'>>;
+
+  constructor(options: { collectDefault?: boolean } = {}) {
+    const registry = new client.Registry();
+    this.registry = registry;
+    if (options.collectDefault ?? true)
+      client.collectDefaultMetrics({ register: registry, prefix: 'tollgate_' });
+    const r = [registry];
+
+    this.decisions = new client.Counter({
+      name: 'tollgate_authz_decisions_total',
+      help: 'Authorization decisions by result (allow, deny, audit_allow) and reason code.',
+      labelNames: ['result', 'reason'],
+      registers: r,
+    });
+    this.checkDuration = new client.Histogram({
+      name: 'tollgate_authz_check_duration_seconds',
+      help: 'Time to answer one check, from request to response, by transport (grpc, http).',
+      labelNames: ['transport'],
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: r,
+    });
+    this.tokenCache = new client.Counter({
+      name: 'tollgate_jwt_cache_requests_total',
+      help: 'Verified-token cache lookups by result (hit, miss).',
+      labelNames: ['result'],
+      registers: r,
+    });
+    this.jwksFetches = new client.Counter({
+      name: 'tollgate_jwks_fetches_total',
+      help: 'JWKS fetches by configured issuer and result (ok, error).',
+      labelNames: ['issuer', 'result'],
+      registers: r,
+    });
+    this.aclReloads = new client.Counter({
+      name: 'tollgate_acl_reloads_total',
+      help: 'ACL file loads by result (ok, error); on error the previous rules stay in force.',
+      labelNames: ['result'],
+      registers: r,
+    });
+    this.aclRules = new client.Gauge({
+      name: 'tollgate_acl_rules',
+      help: 'ACL rules in force.',
+      registers: r,
+    });
+    this.restRequests = new client.Counter({
+      name: 'tollgate_rest_requests_total',
+      help: 'REST requests by route template, method and HTTP status.',
+      labelNames: ['route', 'method', 'status'],
+      registers: r,
+    });
+    this.restDuration = new client.Histogram({
+      name: 'tollgate_rest_request_duration_seconds',
+      help: 'REST request latency by route template.',
+      labelNames: ['route'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 30],
+      registers: r,
+    });
+    this.recordsProduced = new client.Counter({
+      name: 'tollgate_rest_records_produced_total',
+      help: 'Records acknowledged by Kafka on produce.',
+      registers: r,
+    });
+    this.recordsConsumed = new client.Counter({
+      name: 'tollgate_rest_records_consumed_total',
+      help: 'Records returned to REST consumers.',
+      registers: r,
+    });
+    this.bytesProduced = new client.Counter({
+      name: 'tollgate_rest_produced_bytes_total',
+      help: 'Key and value bytes acknowledged by Kafka on produce.',
+      registers: r,
+    });
+    this.bytesConsumed = new client.Counter({
+      name: 'tollgate_rest_consumed_bytes_total',
+      help: 'Key and value bytes returned to REST consumers.',
+      registers: r,
+    });
+    this.sessionsActive = new client.Gauge({
+      name: 'tollgate_kafka_sessions_active',
+      help: 'Per-principal Kafka sessions currently open.',
+      registers: r,
+    });
+    this.sessionsClosed = new client.Counter({
+      name: 'tollgate_kafka_sessions_closed_total',
+      help: 'Kafka sessions closed, by reason (idle, expired, shutdown, error, evicted, replaced).',
+      labelNames: ['reason'],
+      registers: r,
+    });
+    this.consumerInstances = new client.Gauge({
+      name: 'tollgate_kafka_consumer_instances',
+      help: 'REST consumer instances currently open.',
+      registers: r,
+    });
+    this.tokenSwaps = new client.Counter({
+      name: 'tollgate_kafka_token_swaps_total',
+      help: 'Sessions that took a newer token for the same principal.',
+      registers: r,
+    });
+    this.kafkaErrors = new client.Counter({
+      name: 'tollgate_kafka_errors_total',
+      help: 'Errors from Kafka, by Tollgate error code.',
+      labelNames: ['code'],
+      registers: r,
+    });
+    this.ready = new client.Gauge({
+      name: 'tollgate_ready',
+      help: '1 when the component is ready to serve (authz: keys and ACLs loaded; rest: listening).',
+      labelNames: ['component'],
+      registers: r,
+    });
+
+    for (const result of DECISION_RESULTS) {
+      this.decisionChildren.set(`${result}|${REASON_OK}`, this.decisions.labels(result, REASON_OK));
+      for (const code of ERROR_CODES)
+        this.decisionChildren.set(`${result}|${code}`, this.decisions.labels(result, code));
+    }
+    this.checkChildren = {
+      grpc: this.checkDuration.labels('grpc'),
+      http: this.checkDuration.labels('http'),
+    };
+    this.tokenCache.labels('hit');
+    this.tokenCache.labels('miss');
+    this.aclReloads.labels('ok');
+    this.aclReloads.labels('error');
+    for (const reason of SESSION_CLOSE_REASONS) this.sessionsClosed.labels(reason);
+    for (const code of [
+      'KAFKA_UNAVAILABLE',
+      'KAFKA_AUTH_FAILED',
+      'KAFKA_AUTHZ_FAILED',
+      'KAFKA_ERROR',
+    ] as const) {
+      this.kafkaErrors.labels(code);
+    }
+  }
+
+  recordDecision(result: DecisionResult, reason: ErrorCode | typeof REASON_OK): void {
+    this.decisionChildren.get(`${result}|${reason}`)?.inc();
+  }
+
+  observeCheck(transport: Transport, seconds: number): void {
+    this.checkChildren[transport].observe(seconds);
+  }
+
+  async exposition(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
