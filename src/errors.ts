@@ -35,6 +35,12 @@ export const ERROR_CODES = [
   'KAFKA_ERROR',
   'LIMIT_REACHED',
   'INTERNAL',
+  // REST resources and consumer state.
+  'TOPIC_NOT_FOUND',
+  'PARTITION_NOT_FOUND',
+  'CONSUMER_NOT_FOUND',
+  'CONSUMER_STATE_INVALID',
+  'CONSUMER_EXISTS',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -78,6 +84,11 @@ export const CODE_INFO: Readonly<Record<ErrorCode, CodeInfo>> = Object.freeze({
   KAFKA_ERROR: { http: 500, restCode: 50002, authentication: false },
   LIMIT_REACHED: { http: 429, restCode: 42901, authentication: false },
   INTERNAL: { http: 500, restCode: 500, authentication: false },
+  TOPIC_NOT_FOUND: { http: 404, restCode: 40401, authentication: false },
+  PARTITION_NOT_FOUND: { http: 404, restCode: 40402, authentication: false },
+  CONSUMER_NOT_FOUND: { http: 404, restCode: 40403, authentication: false },
+  CONSUMER_STATE_INVALID: { http: 409, restCode: 40903, authentication: false },
+  CONSUMER_EXISTS: { http: 409, restCode: 40902, authentication: false },
 });
 
 /** An expected failure with a stable code. Messages never contain tokens or claim sets. */

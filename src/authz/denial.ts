@@ -40,6 +40,11 @@ const MESSAGES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   KAFKA_ERROR: 'Kafka error',
   LIMIT_REACHED: 'A limit was reached',
   INTERNAL: 'Internal server error',
+  TOPIC_NOT_FOUND: 'Topic not found',
+  PARTITION_NOT_FOUND: 'Partition not found',
+  CONSUMER_NOT_FOUND: 'Consumer instance not found',
+  CONSUMER_STATE_INVALID: 'Illegal state for this consumer instance',
+  CONSUMER_EXISTS: 'Consumer instance with the specified name already exists',
 });
 
 const JSON_TYPE = ['content-type', 'application/json'] as const;

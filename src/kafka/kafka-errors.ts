@@ -1,0 +1,88 @@
+import { type ErrorCode, ServiceError } from '../errors.ts';
+
+/**
+ * kafkajs errors, translated at the boundary of the module that owns kafkajs. Nothing outside
+ * src/kafka/ sees a kafkajs error: callers get a ServiceError with one of our codes, plus the
+ * broker's error name (e.g. UNKNOWN_TOPIC_OR_PARTITION) when there was one.
+ */
+
+export class KafkaError extends ServiceError {
+  /** The broker's error name, e.g. TOPIC_AUTHORIZATION_FAILED; null when not a protocol error. */
+  readonly brokerError: string | null;
+  readonly retriable: boolean;
+
+  constructor(code: ErrorCode, message: string, brokerError: string | null, retriable: boolean, cause?: unknown) {
+    super(code, message, { cause });
+    this.name = 'KafkaError';
+    this.brokerError = brokerError;
+    this.retriable = retriable;
+  }
+}
+
+interface KafkaJsErrorShape {
+  name?: string;
+  type?: string;
+  message?: string;
+  retriable?: boolean;
+  originalError?: unknown;
+  cause?: unknown;
+  errors?: unknown[];
+}
+
+const AUTHORIZATION_ERRORS = new Set([
+  'TOPIC_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'DELEGATION_TOKEN_AUTHORIZATION_FAILED',
+]);
+
+const CONNECTION_ERRORS = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSNoBrokerAvailableError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSTimeout',
+]);
+
+/** The innermost protocol error kafkajs wrapped (retries and aggregates hide it). */
+function innermost(err: KafkaJsErrorShape): KafkaJsErrorShape {
+  let current = err;
+  for (let depth = 0; depth < 8; depth++) {
+    if (current.type) return current;
+    const next = (current.originalError ?? current.cause ?? current.errors?.[0]) as KafkaJsErrorShape | undefined;
+    if (!next || typeof next !== 'object') return current;
+    current = next;
+  }
+  return current;
+}
+
+/** Translates anything kafkajs threw into a KafkaError (already-translated errors pass through). */
+export function translateKafkaError(err: unknown): KafkaError {
+  if (err instanceof KafkaError) return err;
+  if (err instanceof ServiceError) return new KafkaError(err.code, err.message, null, false, err);
+  const shape = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as KafkaJsErrorShape;
+  const inner = innermost(shape);
+  const type = inner.type ?? null;
+  const message = inner.message ?? shape.message ?? 'Kafka error';
+  if (type && AUTHORIZATION_ERRORS.has(type)) return new KafkaError('KAFKA_AUTHZ_FAILED', message, type, false, err);
+  if (type === 'SASL_AUTHENTICATION_FAILED' || inner.name === 'KafkaJSSASLAuthenticationError') {
+    return new KafkaError('KAFKA_AUTH_FAILED', message, type, false, err);
+  }
+  if (type) return new KafkaError('KAFKA_ERROR', message, type, inner.retriable ?? false, err);
+  if (CONNECTION_ERRORS.has(inner.name ?? '') || CONNECTION_ERRORS.has(shape.name ?? '')) {
+    return new KafkaError('KAFKA_UNAVAILABLE', message, null, true, err);
+  }
+  if (shape.name === 'KafkaJSNumberOfRetriesExceeded' || shape.name === 'KafkaJSNonRetriableError') {
+    // After failed retries without a protocol error: the broker could not be reached, or it
+    // closed the connection (which is also how kafkajs 2.2.4 sees a refused OAUTHBEARER token).
+    return new KafkaError('KAFKA_UNAVAILABLE', message, null, true, err);
+  }
+  return new KafkaError('KAFKA_ERROR', message, null, false, err);
+}
+
+/** True for a broker answer that a topic or partition does not exist. */
+export function isUnknownTopic(err: KafkaError): boolean {
+  return err.brokerError === 'UNKNOWN_TOPIC_OR_PARTITION' || err.brokerError === 'UNKNOWN_TOPIC_ID';
+}

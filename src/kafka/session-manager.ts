@@ -1,0 +1,152 @@
+import type { SASLOptions } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import { ServiceError } from '../errors.ts';
+import type { Metrics, SessionCloseReason } from '../metrics/metrics.ts';
+import { KafkaSession, type SessionCredentials, type SessionIdentity } from './session.ts';
+
+/**
+ * The sessions of the REST process, one per (issuer, principal). A session is closed:
+ * - at its newest token's `exp` minus a margin, unless a newer token arrived (timer);
+ * - after sitting idle (sweep, every `sweepIntervalSec`); sessions holding consumer instances
+ *   only when `consumerIdleTimeoutSec` > 0 and exceeded;
+ * - at shutdown.
+ */
+
+export interface SessionManagerOptions {
+  readonly now?: () => number;
+}
+
+export class SessionManager {
+  private readonly sessions = new Map<string, KafkaSession>();
+  private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
+  private readonly config: Config;
+  private readonly metrics: Metrics;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private stopping = false;
+
+  constructor(config: Config, metrics: Metrics, logger: Logger, options: SessionManagerOptions = {}) {
+    this.config = config;
+    this.metrics = metrics;
+    this.logger = logger;
+    this.now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    this.sweepTimer ??= setInterval(() => void this.sweep(), this.config.sessions.sweepIntervalSec * 1000);
+    this.sweepTimer.unref();
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /**
+   * The caller's session, created on first use; a newer token for the same principal replaces
+   * the one the session uses. Fails with LIMIT_REACHED when the session cap is reached.
+   */
+  acquire(identity: SessionIdentity, credentials: SessionCredentials): KafkaSession {
+    if (this.stopping) throw new ServiceError('KAFKA_UNAVAILABLE', 'shutting down');
+    const key = `${identity.issuer}\u0000${identity.principal}`;
+    let session = this.sessions.get(key);
+    if (session && !session.closed) {
+      if (session.offerToken(credentials)) {
+        this.metrics.tokenSwaps.inc();
+        this.armExpiry(session);
+      }
+      session.touch();
+      return session;
+    }
+    if (this.sessions.size >= this.config.sessions.maxSessions) {
+      throw new ServiceError('LIMIT_REACHED', `session limit reached (${this.config.sessions.maxSessions})`);
+    }
+    session = new KafkaSession(key, identity, credentials, this.config.kafka, this.logger, { now: this.now });
+    this.sessions.set(key, session);
+    this.metrics.sessionsActive.set(this.sessions.size);
+    this.armExpiry(session);
+    return session;
+  }
+
+  /** A session that is not tied to a caller's token (authorization off: Tollgate's own identity). */
+  createServiceSession(identity: SessionIdentity, sasl: SASLOptions | null, credentials: SessionCredentials | null) {
+    const key = `service\u0000${identity.principal}`;
+    const session = new KafkaSession(key, identity, credentials, this.config.kafka, this.logger, {
+      now: this.now,
+      sasl: sasl ?? undefined,
+    });
+    this.sessions.set(key, session);
+    this.metrics.sessionsActive.set(this.sessions.size);
+    return session;
+  }
+
+  /** Closes sessions idle past their timeout. Exposed for tests; runs on the sweep timer. */
+  async sweep(): Promise<number> {
+    const now = this.now();
+    const idleMs = this.config.sessions.idleTimeoutSec * 1000;
+    const consumerIdleMs = this.config.sessions.consumerIdleTimeoutSec * 1000;
+    const closing: Array<Promise<void>> = [];
+    for (const session of this.sessions.values()) {
+      if (session.key.startsWith('service\u0000')) continue;
+      const idleFor = now - session.lastUsedMs;
+      const hasConsumers = session.consumers.size > 0;
+      if (hasConsumers ? consumerIdleMs > 0 && idleFor > consumerIdleMs : idleFor > idleMs) {
+        closing.push(this.close(session, 'idle'));
+      } else if (now >= session.tokenExpiresAtMs) {
+        closing.push(this.close(session, 'expired'));
+      }
+    }
+    await Promise.all(closing);
+    return closing.length;
+  }
+
+  async close(session: KafkaSession, reason: SessionCloseReason): Promise<void> {
+    if (this.sessions.get(session.key) !== session) return;
+    this.sessions.delete(session.key);
+    const timer = this.expiryTimers.get(session.key);
+    if (timer) clearTimeout(timer);
+    this.expiryTimers.delete(session.key);
+    this.metrics.sessionsActive.set(this.sessions.size);
+    this.metrics.sessionsClosed.labels(reason).inc();
+    this.logger.info(
+      { event: 'session_closed', reason, principal: session.identity.principal, consumers: session.consumers.size },
+      'Kafka session closed',
+    );
+    await session.close(reason);
+  }
+
+  /** Closes every session within `deadlineMs` (shutdown). */
+  async closeAll(reason: SessionCloseReason, deadlineMs: number): Promise<void> {
+    this.stopping = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    const all = Promise.all([...this.sessions.values()].map((s) => this.close(s, reason)));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, deadlineMs);
+    });
+    await Promise.race([all, deadline]);
+    clearTimeout(timer);
+  }
+
+  private armExpiry(session: KafkaSession): void {
+    const previous = this.expiryTimers.get(session.key);
+    if (previous) clearTimeout(previous);
+    if (!Number.isFinite(session.tokenExpiresAtMs)) return;
+    const dueInMs = session.tokenExpiresAtMs - this.config.sessions.expiryMarginSec * 1000 - this.now();
+    // setTimeout caps at ~24.8 days; tokens do not live that long, but be safe.
+    const timer = setTimeout(
+      () => {
+        if (session.closed) return;
+        if (this.now() >= session.tokenExpiresAtMs - this.config.sessions.expiryMarginSec * 1000) {
+          void this.close(session, 'expired');
+        } else {
+          this.armExpiry(session);
+        }
+      },
+      Math.min(Math.max(dueInMs, 0), 2 ** 31 - 1),
+    );
+    timer.unref();
+    this.expiryTimers.set(session.key, timer);
+  }
+}

@@ -1,0 +1,163 @@
+import type { Admin, Producer, SASLOptions } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import { ServiceError } from '../errors.ts';
+import type { SessionCloseReason } from '../metrics/metrics.ts';
+import { createKafkaClient, type KafkaClient } from './kafka-client.ts';
+import { translateKafkaError } from './kafka-errors.ts';
+
+/**
+ * One caller's Kafka identity: a kafkajs client that authenticates with SASL/OAUTHBEARER using
+ * the newest verified token of that principal, plus its lazily created producer and admin
+ * client and the consumer instances it owns.
+ *
+ * The OAUTHBEARER provider is called at every (re)authentication, so swapping `token` is how a
+ * refreshed token reaches Kafka: kafkajs re-authenticates each connection before the session
+ * lifetime the broker granted (connections.max.reauth.ms, bounded by the token's exp) runs out.
+ */
+
+/** Something a session owns that must be closed with it (a REST consumer instance). */
+export interface SessionResource {
+  close(reason: SessionCloseReason): Promise<void>;
+}
+
+export interface SessionIdentity {
+  readonly issuer: string;
+  readonly principal: string;
+}
+
+export interface SessionCredentials {
+  readonly token: string;
+  readonly expiresAtMs: number;
+}
+
+export class KafkaSession {
+  readonly key: string;
+  readonly identity: SessionIdentity;
+  readonly consumers = new Map<string, SessionResource>();
+  lastUsedMs: number;
+  closed = false;
+
+  private token: string;
+  private expiresAtMs: number;
+  private readonly client: KafkaClient;
+  private producer: Promise<Producer> | null = null;
+  private admin: Promise<Admin> | null = null;
+  private readonly now: () => number;
+
+  constructor(
+    key: string,
+    identity: SessionIdentity,
+    credentials: SessionCredentials | null,
+    settings: Config['kafka'],
+    logger: Logger,
+    options: { now: () => number; sasl?: SASLOptions },
+  ) {
+    this.key = key;
+    this.identity = identity;
+    this.now = options.now;
+    this.token = credentials?.token ?? '';
+    this.expiresAtMs = credentials?.expiresAtMs ?? Number.POSITIVE_INFINITY;
+    this.lastUsedMs = this.now();
+    const sasl: SASLOptions = options.sasl ?? {
+      mechanism: 'oauthbearer',
+      oauthBearerProvider: async () => {
+        // Nothing runs on an expired token: refuse to hand one to kafkajs.
+        if (this.now() >= this.expiresAtMs) {
+          throw new ServiceError('JWT_EXPIRED', 'the session token expired');
+        }
+        return { value: this.token };
+      },
+    };
+    this.client = createKafkaClient(settings, `tollgate-${identity.principal}`, sasl, logger);
+  }
+
+  get tokenExpiresAtMs(): number {
+    return this.expiresAtMs;
+  }
+
+  /** Takes `credentials` if they outlive the ones in use; true when the token was swapped. */
+  offerToken(credentials: SessionCredentials): boolean {
+    if (credentials.token === this.token || credentials.expiresAtMs <= this.expiresAtMs) return false;
+    this.token = credentials.token;
+    this.expiresAtMs = credentials.expiresAtMs;
+    return true;
+  }
+
+  /** For a shared service session: replaces the credentials whatever their lifetime. */
+  setCredentials(credentials: SessionCredentials): void {
+    this.token = credentials.token;
+    this.expiresAtMs = credentials.expiresAtMs;
+  }
+
+  touch(): void {
+    this.lastUsedMs = this.now();
+  }
+
+  /** The kafkajs client, for consumer instances created in this session. */
+  kafka(): KafkaClient {
+    this.assertOpen();
+    return this.client;
+  }
+
+  /** The session's idempotent producer (acks=all), connected on first use. */
+  getProducer(): Promise<Producer> {
+    this.assertOpen();
+    if (!this.producer) {
+      const producer = this.client.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        // Finite retries: a REST caller is waiting. Within one producer session the broker
+        // still de-duplicates the retries that happen (idempotence is per producer id).
+        retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
+        allowAutoTopicCreation: false,
+      });
+      this.producer = producer.connect().then(
+        () => producer,
+        (err) => {
+          this.producer = null;
+          throw translateKafkaError(err);
+        },
+      );
+    }
+    return this.producer;
+  }
+
+  getAdmin(): Promise<Admin> {
+    this.assertOpen();
+    if (!this.admin) {
+      const admin = this.client.admin();
+      this.admin = admin.connect().then(
+        () => admin,
+        (err) => {
+          this.admin = null;
+          throw translateKafkaError(err);
+        },
+      );
+    }
+    return this.admin;
+  }
+
+  /**
+   * Closes consumers (they commit what auto-commit promised and leave their groups), then
+   * flushes and disconnects the producer and the admin client. Never rejects.
+   */
+  async close(reason: SessionCloseReason): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.consumers.values()].map((c) => c.close(reason)));
+    this.consumers.clear();
+    const producer = this.producer;
+    const admin = this.admin;
+    this.producer = null;
+    this.admin = null;
+    await Promise.allSettled([
+      producer?.then((p) => p.disconnect()),
+      admin?.then((a) => a.disconnect()),
+    ]);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ServiceError('KAFKA_UNAVAILABLE', 'the Kafka session is closed');
+  }
+}
