@@ -168,7 +168,10 @@ render_tollgate_config() {
     -e "s|@AUTHZ_GRPC_PORT@|$AUTHZ_GRPC_PORT|g" -e "s|@AUTHZ_HTTP_PORT@|$AUTHZ_HTTP_PORT|g" \
     -e "s|@METRICS_PORT@|$METRICS_PORT|g" -e "s|@REST_PORT@|$REST_PORT|g" \
     -e "s|@ENVOY_PORT@|$ENVOY_PORT|g" -e "s|@SUB_CLAIM@|$SUB_CLAIM|g" \
+    -e "s|@STACK_DIR@|$STACK_DIR|g" \
     "$ROOT/deploy/stack/tollgate.yaml.in" >"$STACK_DIR/tollgate.yaml"
+  # A copy the tests may edit (hot reload) without touching the tracked file.
+  [ -f "$STACK_DIR/acl.yaml" ] || cp "$ROOT/deploy/stack/acl.yaml" "$STACK_DIR/acl.yaml"
 }
 
 up_tollgate() {
@@ -227,7 +230,7 @@ stop_part() {
 cmd_down() {
   [ -d "$PIDS" ] || { say "nothing to stop"; return 0; }
   for part in envoy tollgate kafka issuer; do stop_part "$part"; done
-  if [ "${STACK_KEEP_DATA:-0}" != 1 ]; then rm -rf "$STACK_DIR/kafka/data"; fi
+  if [ "${STACK_KEEP_DATA:-0}" != 1 ]; then rm -rf "$STACK_DIR/kafka/data" "$STACK_DIR/acl.yaml"; fi
   return 0
 }
 

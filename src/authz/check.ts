@@ -37,6 +37,8 @@ export interface CheckOutcome {
   readonly principal: string | null;
   readonly issuer: string | null;
   readonly tokenHash: string | null;
+  /** The verified token's expiry (epoch ms), when it verified. */
+  readonly expiresAtMs: number | null;
   readonly route: RouteId | null;
   /** HTTP status a denied client sees (404/405 for unknown routes). */
   readonly status: number;
@@ -87,6 +89,7 @@ export function createChecker(config: CheckerConfig, deps: CheckerDeps): Checker
       principal: null,
       issuer: null,
       tokenHash: null,
+      expiresAtMs: null,
       route: route?.route ?? null,
       status: CODE_INFO[code].http,
       requires: route?.requires ?? NOTHING,
@@ -112,6 +115,7 @@ export function createChecker(config: CheckerConfig, deps: CheckerDeps): Checker
         principal: null,
         issuer: null,
         tokenHash: null,
+        expiresAtMs: null,
         route: route.route,
         status: 200,
         requires: NOTHING,
@@ -127,7 +131,12 @@ export function createChecker(config: CheckerConfig, deps: CheckerDeps): Checker
     // 3. Verify: signature, issuer, audience, lifetime; the principal claim.
     const token = await deps.verifier.verify(bearer.token);
     if (!token.ok) return deny(token.code, token.reason, route);
-    const identity = { principal: token.principal, issuer: token.issuer, tokenHash: token.tokenHash };
+    const identity = {
+      principal: token.principal,
+      issuer: token.issuer,
+      tokenHash: token.tokenHash,
+      expiresAtMs: token.expiresAtMs,
+    };
     if (!config.authorization) {
       return {
         allow: true,

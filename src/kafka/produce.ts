@@ -1,0 +1,155 @@
+import type { RecordMetadata } from 'kafkajs';
+import { ServiceError } from '../errors.ts';
+import { translateKafkaError } from './kafka-errors.ts';
+import type { KafkaSession } from './session.ts';
+import { describeTopic } from './topics.ts';
+
+/**
+ * Produce with a result per record, in request order. We choose each record's partition
+ * ourselves (explicit, else murmur2 of the key as Kafka's Java client does, else round robin),
+ * so that one send per partition yields the offset of every record: base offset + position.
+ * A record is reported written only when the broker acknowledged it (acks=all, idempotent).
+ */
+
+export interface OutgoingRecord {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  /** Explicit partition, or null to let the key (or round robin) decide. */
+  readonly partition: number | null;
+  readonly headers?: Record<string, Buffer | null>;
+}
+
+export type RecordResult =
+  | { readonly ok: true; readonly partition: number; readonly offset: number }
+  | { readonly ok: false; readonly errorCode: 1 | 2; readonly error: string };
+
+interface PartitionCount {
+  readonly count: number;
+  readonly fetchedAtMs: number;
+}
+
+const partitionCounts = new WeakMap<KafkaSession, Map<string, PartitionCount>>();
+const roundRobin = new WeakMap<KafkaSession, { next: number }>();
+
+/** Kafka's murmur2 (org.apache.kafka.common.utils.Utils.murmur2), seed 0x9747b28c. */
+export function murmur2(data: Buffer): number {
+  const m = 0x5bd1e995;
+  const length = data.length;
+  let h = (0x9747b28c ^ length) | 0;
+  const whole = length & ~3;
+  for (let i = 0; i < whole; i += 4) {
+    let k = data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24);
+    k = Math.imul(k, m);
+    k ^= k >>> 24;
+    k = Math.imul(k, m);
+    h = Math.imul(h, m) ^ k;
+  }
+  const rest = length & 3;
+  if (rest === 3) h ^= data[whole + 2]! << 16;
+  if (rest >= 2) h ^= data[whole + 1]! << 8;
+  if (rest >= 1) {
+    h ^= data[whole]!;
+    h = Math.imul(h, m);
+  }
+  h ^= h >>> 13;
+  h = Math.imul(h, m);
+  h ^= h >>> 15;
+  return h | 0;
+}
+
+/** The partition Kafka's default partitioner picks for a key: toPositive(murmur2) % count. */
+export function partitionForKey(key: Buffer, count: number): number {
+  return (murmur2(key) & 0x7fffffff) % count;
+}
+
+/** Partition count of `topic` as the session's principal sees it (cached for `maxAgeMs`). */
+export async function partitionCount(session: KafkaSession, topic: string, maxAgeMs: number, nowMs: number) {
+  let counts = partitionCounts.get(session);
+  if (!counts) {
+    counts = new Map();
+    partitionCounts.set(session, counts);
+  }
+  const cached = counts.get(topic);
+  if (cached && nowMs - cached.fetchedAtMs <= maxAgeMs) return cached.count;
+  const description = await describeTopic(session, topic);
+  counts.set(topic, { count: description.partitions.length, fetchedAtMs: nowMs });
+  return description.partitions.length;
+}
+
+/** Sends `records` to `topic`; resolves with one result per record (never rejects for a broker error). */
+export async function produceRecords(
+  session: KafkaSession,
+  topic: string,
+  records: readonly OutgoingRecord[],
+  count: number,
+  timeoutMs: number,
+): Promise<RecordResult[]> {
+  const results: RecordResult[] = new Array(records.length);
+  const byPartition = new Map<number, number[]>();
+  let rr = roundRobin.get(session);
+  if (!rr) {
+    rr = { next: Math.floor(Math.random() * 1000) };
+    roundRobin.set(session, rr);
+  }
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    let partition: number;
+    if (record.partition !== null) {
+      partition = record.partition;
+      if (partition < 0 || partition >= count) {
+        results[i] = { ok: false, errorCode: 1, error: `Unknown partition ${partition} of topic ${topic}` };
+        continue;
+      }
+    } else if (record.key !== null) {
+      partition = partitionForKey(record.key, count);
+    } else {
+      partition = rr.next++ % count;
+    }
+    let list = byPartition.get(partition);
+    if (!list) {
+      list = [];
+      byPartition.set(partition, list);
+    }
+    list.push(i);
+  }
+  if (byPartition.size === 0) return results;
+
+  const producer = await session.getProducer();
+  await Promise.all(
+    [...byPartition].map(async ([partition, indexes]) => {
+      try {
+        const metadata: RecordMetadata[] = await producer.send({
+          topic,
+          acks: -1,
+          timeout: timeoutMs,
+          messages: indexes.map((i) => {
+            const r = records[i]!;
+            return {
+              key: r.key,
+              value: r.value,
+              partition,
+              headers: r.headers as Record<string, Buffer> | undefined,
+            };
+          }),
+        });
+        const meta = metadata.find((m) => m.partition === partition) ?? metadata[0];
+        const base = meta?.baseOffset !== undefined ? Number(meta.baseOffset) : Number.NaN;
+        indexes.forEach((i, position) => {
+          results[i] = { ok: true, partition, offset: Number.isNaN(base) ? -1 : base + position };
+        });
+      } catch (err) {
+        const failure = translateKafkaError(err);
+        if (failure.code === 'KAFKA_AUTHZ_FAILED' || failure.code === 'KAFKA_AUTH_FAILED') throw failure;
+        const errorCode: 1 | 2 = failure.retriable || failure.code === 'KAFKA_UNAVAILABLE' ? 2 : 1;
+        for (const i of indexes) results[i] = { ok: false, errorCode, error: failure.message };
+      }
+    }),
+  );
+  return results;
+}
+
+export function assertPartitionExists(topic: string, partition: number, count: number): void {
+  if (partition < 0 || partition >= count) {
+    throw new ServiceError('PARTITION_NOT_FOUND', `Partition ${partition} of topic ${topic} not found`);
+  }
+}

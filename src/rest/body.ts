@@ -1,0 +1,73 @@
+import type { IncomingMessage } from 'node:http';
+import { RestError } from './rest-error.ts';
+
+/**
+ * The request body, read up to a limit. Reference section 3: an oversized body is 413; an
+ * empty one is "Missing request JSON body"; unparsable JSON "Invalid request JSON body";
+ * valid JSON that is not an object "Malformed request".
+ */
+
+export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limitBytes) {
+    req.resume();
+    return Promise.reject(tooLarge());
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limitBytes) {
+        failed = true;
+        chunks.length = 0;
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    });
+    req.on('error', (err) => {
+      if (!failed) reject(err);
+    });
+  });
+}
+
+function tooLarge(): RestError {
+  return new RestError(413, 413, 'HTTP Request Entity Too Large', { headers: { connection: 'close' } });
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Parses a body that must be a JSON object. */
+export function parseJsonObject(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) throw new RestError(400, 400, 'Missing request JSON body');
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    throw new RestError(400, 400, 'Request body is not valid UTF-8');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new RestError(400, 400, 'Invalid request JSON body');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new RestError(400, 400, 'Malformed request');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** GET (except offsets) and DELETE accept only an empty body or `{}`. */
+export function assertNoBody(body: Buffer): void {
+  if (body.length === 0) return;
+  const text = body.toString('utf8').trim();
+  if (text === '' || text === '{}') return;
+  throw new RestError(400, 400, 'No request body allowed for this operation');
+}

@@ -1,0 +1,280 @@
+import { randomUUID } from 'node:crypto';
+import { ServiceError } from '../errors.ts';
+import {
+  ConsumerInstance,
+  type ConsumerInstanceOptions,
+  type TopicPartition,
+  type TopicPartitionOffset,
+} from '../kafka/consumer-instance.ts';
+import { type DataFormat, decodeField } from './record-format.ts';
+import { assertTopicAllowed, type RequestContext } from './request-context.ts';
+import { sendEmpty, sendJson } from './respond.ts';
+import { RestError, serverError, unprocessable } from './rest-error.ts';
+
+/**
+ * Consumer instances (reference section 7.6). An instance lives in its creator's session, so
+ * another principal cannot even find it: they get 40403 like for a name that never existed,
+ * and the message names no instance.
+ */
+
+const instanceKey = (group: string, name: string) => `${group}\u0000${name}`;
+
+function notFound(): RestError {
+  return new RestError(404, 40403, 'Consumer instance not found');
+}
+
+function consumerOf(ctx: RequestContext): ConsumerInstance {
+  const { group, instance } = ctx.route.params;
+  const found = ctx.session.consumers.get(instanceKey(group!, instance!));
+  if (!(found instanceof ConsumerInstance)) throw notFound();
+  found.lastUsedMs = Date.now();
+  return found;
+}
+
+function integerField(value: unknown): number | null {
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  return null;
+}
+
+function booleanField(value: unknown, fallback: boolean): boolean | null {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === 'false') return value === 'true';
+  return null;
+}
+
+const FORMATS = new Set(['binary', 'json', 'avro', 'jsonschema', 'protobuf']);
+
+/** POST /consumers/{group} */
+export async function createConsumer(ctx: RequestContext): Promise<void> {
+  const body = ctx.json!;
+  const group = ctx.route.params.group!.replace(/^\/+|\/+$/g, '');
+  const name = body.name === undefined || body.name === null ? randomUUID() : body.name;
+  if (typeof name !== 'string' || name === '' || name.includes('/')) {
+    throw unprocessable('name must be a non-empty string without "/"', 42204);
+  }
+  const format = body.format ?? 'binary';
+  if (typeof format !== 'string' || !FORMATS.has(format)) {
+    throw unprocessable(`Invalid format type: ${String(format)}`, 42204);
+  }
+  if (format !== 'binary' && format !== 'json') {
+    throw unprocessable(`The ${format} format needs a schema registry, and none is configured`, 42204);
+  }
+  const reset = body['auto.offset.reset'] ?? 'earliest';
+  if (typeof reset !== 'string' || !['earliest', 'latest'].includes(reset.toLowerCase())) {
+    throw unprocessable('auto.offset.reset must be earliest or latest', 42204);
+  }
+  const autoCommit = booleanField(body['auto.commit.enable'], true);
+  if (autoCommit === null) throw unprocessable('auto.commit.enable must be true or false', 42204);
+  const fetchMin = body['fetch.min.bytes'] === undefined ? 1 : integerField(body['fetch.min.bytes']);
+  if (fetchMin === null || fetchMin < -1)
+    throw unprocessable('fetch.min.bytes must be an integer >= -1', 42204);
+  const timeoutRaw = body['consumer.request.timeout.ms'];
+  const timeout =
+    timeoutRaw === undefined ? ctx.config.rest.consumerRequestTimeoutMs : integerField(timeoutRaw);
+  if (timeout === null || timeout < 0)
+    throw unprocessable('consumer.request.timeout.ms must be an integer >= 0', 42204);
+
+  const key = instanceKey(group, name);
+  if (ctx.session.consumers.has(key)) {
+    throw new RestError(409, 40902, `Consumer ${name} already exists in group ${group}`);
+  }
+  if (ctx.session.consumers.size >= ctx.config.sessions.maxConsumersPerPrincipal) {
+    throw new RestError(
+      429,
+      42901,
+      `Consumer instance limit reached (${ctx.config.sessions.maxConsumersPerPrincipal} per principal): delete unused instances`,
+    );
+  }
+  const options: ConsumerInstanceOptions = {
+    group,
+    name,
+    format: format as DataFormat,
+    autoOffsetReset: reset.toLowerCase() as 'earliest' | 'latest',
+    autoCommit,
+    fetchMinBytes: Math.max(fetchMin, 1),
+    requestTimeoutMs: timeout,
+    bufferMaxBytes: ctx.config.rest.consumerBufferMaxBytes,
+  };
+  const instance = new ConsumerInstance(ctx.session, options, ctx.logger, ctx.metrics);
+  ctx.session.consumers.set(key, instance);
+  ctx.metrics.consumerInstances.inc();
+  const base = ctx.config.rest.baseUri.replace(/\/+$/, '');
+  const path = `consumers/${encodeURIComponent(group)}/instances/${encodeURIComponent(name)}`;
+  sendJson(ctx.req, ctx.res, 200, { instance_id: name, base_uri: base === '' ? path : `${base}/${path}` });
+}
+
+/** DELETE /consumers/{group}/instances/{instance} */
+export async function deleteConsumer(ctx: RequestContext): Promise<void> {
+  const instance = consumerOf(ctx);
+  ctx.session.consumers.delete(instanceKey(instance.options.group, instance.options.name));
+  ctx.metrics.consumerInstances.dec();
+  await instance.close('shutdown');
+  sendEmpty(ctx.req, ctx.res, 204);
+}
+
+/** POST .../subscription */
+export async function subscribe(ctx: RequestContext): Promise<void> {
+  const instance = consumerOf(ctx);
+  const { topics, topic_pattern: pattern } = ctx.json!;
+  if ((topics === undefined) === (pattern === undefined)) {
+    throw new RestError(409, 40903, 'Subscription to topics, partitions and pattern are mutually exclusive');
+  }
+  if (topics !== undefined) {
+    if (!Array.isArray(topics) || topics.some((t) => typeof t !== 'string')) {
+      throw unprocessable('topics must be an array of strings');
+    }
+    for (const topic of topics as string[]) assertTopicAllowed(ctx, topic);
+    await instance.subscribe({ topics: topics as string[] });
+  } else {
+    if (typeof pattern !== 'string') throw unprocessable('topic_pattern must be a string');
+    let regex: RegExp;
+    try {
+      // Matched from the start of the topic name, as Java's Pattern.matcher().matches() would.
+      regex = new RegExp(`^(?:${pattern})$`);
+    } catch {
+      throw unprocessable('topic_pattern is not a valid regular expression');
+    }
+    await instance.subscribe({ pattern: regex });
+  }
+  sendEmpty(ctx.req, ctx.res, 204);
+}
+
+export async function getSubscription(ctx: RequestContext): Promise<void> {
+  sendJson(ctx.req, ctx.res, 200, { topics: consumerOf(ctx).subscription() });
+}
+
+export async function unsubscribe(ctx: RequestContext): Promise<void> {
+  await consumerOf(ctx).unsubscribe();
+  sendEmpty(ctx.req, ctx.res, 204);
+}
+
+function partitionList(ctx: RequestContext, field: string): TopicPartition[] {
+  const list = ctx.json![field];
+  if (!Array.isArray(list)) throw serverError(`${field} is required`, 50001);
+  return list.map((entry) => {
+    const e = entry as Record<string, unknown>;
+    if (
+      typeof e !== 'object' ||
+      e === null ||
+      typeof e.topic !== 'string' ||
+      integerField(e.partition) === null
+    ) {
+      throw serverError('each entry needs topic and partition', 50001);
+    }
+    assertTopicAllowed(ctx, e.topic);
+    return { topic: e.topic, partition: e.partition as number };
+  });
+}
+
+function offsetList(ctx: RequestContext): TopicPartitionOffset[] {
+  const list = ctx.json!.offsets;
+  if (!Array.isArray(list)) throw serverError('offsets is required', 50001);
+  return list.map((entry) => {
+    const e = entry as Record<string, unknown>;
+    const offset = integerField(e?.offset);
+    if (typeof e?.topic !== 'string' || integerField(e.partition) === null || offset === null || offset < 0) {
+      throw serverError('each entry needs topic, partition and a non-negative integer offset', 50001);
+    }
+    assertTopicAllowed(ctx, e.topic);
+    return { topic: e.topic, partition: e.partition as number, offset };
+  });
+}
+
+export async function assign(ctx: RequestContext): Promise<void> {
+  const instance = consumerOf(ctx);
+  await instance.assign(partitionList(ctx, 'partitions'));
+  sendEmpty(ctx.req, ctx.res, 204);
+}
+
+export async function getAssignments(ctx: RequestContext): Promise<void> {
+  sendJson(ctx.req, ctx.res, 200, { partitions: consumerOf(ctx).assignment() });
+}
+
+export async function seek(ctx: RequestContext): Promise<void> {
+  const instance = consumerOf(ctx);
+  await instance.seek(offsetList(ctx));
+  sendEmpty(ctx.req, ctx.res, 204);
+}
+
+export async function seekToBeginning(ctx: RequestContext): Promise<void> {
+  const instance = consumerOf(ctx);
+  await instance.seekToBeginning(partitionList(ctx, 'partitions'));
+  sendEmpty(ctx.req, ctx.res, 204);
+}
+
+export async function seekToEnd(ctx: RequestContext): Promise<void> {
+  const instance = consumerOf(ctx);
+  await instance.seekToEnd(partitionList(ctx, 'partitions'));
+  sendEmpty(ctx.req, ctx.res, 204);
+}
+
+export async function commitOffsets(ctx: RequestContext): Promise<void> {
+  const instance = consumerOf(ctx);
+  const body = ctx.json!;
+  if (Object.keys(body).length === 0) await instance.commit();
+  else await instance.commit(offsetList(ctx));
+  sendEmpty(ctx.req, ctx.res, 204);
+}
+
+export async function getCommittedOffsets(ctx: RequestContext): Promise<void> {
+  const instance = consumerOf(ctx);
+  const offsets = await instance.committed(partitionList(ctx, 'partitions'));
+  sendJson(ctx.req, ctx.res, 200, { offsets });
+}
+
+function queryInteger(ctx: RequestContext, name: string, fallback: number): number {
+  const raw = ctx.query.get(name);
+  if (raw === null) return fallback;
+  if (!/^\d+$/.test(raw)) throw serverError(`${name} must be a non-negative integer`);
+  return Number(raw);
+}
+
+/** GET .../records */
+export async function fetchRecords(ctx: RequestContext): Promise<void> {
+  const instance = consumerOf(ctx);
+  // The Accept header must name the instance's format exactly.
+  if (ctx.accept.format !== instance.options.format) {
+    throw new RestError(
+      406,
+      40601,
+      `The requested embedded data format does not match the deserializer for this consumer instance (${instance.options.format})`,
+    );
+  }
+  const timeoutMs = queryInteger(ctx, 'timeout', instance.options.requestTimeoutMs);
+  const maxBytes = queryInteger(ctx, 'max_bytes', ctx.config.rest.consumerRequestMaxBytes);
+  const records = timeoutMs === 0 || maxBytes === 0 ? [] : await instance.fetch(timeoutMs, maxBytes);
+  const format = instance.options.format;
+  let bytes = 0;
+  const out = records.map((r) => {
+    bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
+    const item: Record<string, unknown> = {
+      topic: r.topic,
+      partition: r.partition,
+      offset: r.offset,
+      timestamp: r.timestamp,
+      // A key that does not decode is returned as base64 (Karapace); a value must decode.
+      key: safeKey(format, r.key),
+      value: decodeField(format, r.value, 'value'),
+    };
+    if (r.headers.length > 0) {
+      item.headers = r.headers.map((h) => ({
+        key: h.key,
+        value: h.value === null ? null : h.value.toString('base64'),
+      }));
+    }
+    return item;
+  });
+  ctx.metrics.recordsConsumed.inc(out.length);
+  ctx.metrics.bytesConsumed.inc(bytes);
+  sendJson(ctx.req, ctx.res, 200, out);
+}
+
+function safeKey(format: DataFormat, key: Buffer | null): unknown {
+  try {
+    return decodeField(format, key, 'key');
+  } catch (err) {
+    if (err instanceof RestError || err instanceof ServiceError) return key?.toString('base64') ?? null;
+    throw err;
+  }
+}

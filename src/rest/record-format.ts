@@ -1,0 +1,42 @@
+import { RestError, unprocessable } from './rest-error.ts';
+
+/**
+ * Embedded formats for keys and values (reference section 6): `binary` is base64 text,
+ * `json` is any JSON written as compact JSON text. Karapace writes falsy keys/values other
+ * than null (`0`, `""`, `false`, `{}`, `[]`) as empty bytes, never a tombstone; empty or
+ * absent bytes read back as null.
+ */
+
+export type DataFormat = 'binary' | 'json';
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function isFalsyPayload(value: unknown): boolean {
+  if (value === 0 || value === '' || value === false) return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return typeof value === 'object' && value !== null && Object.keys(value).length === 0;
+}
+
+/** Bytes to write for one key or value; null means no key / null value. */
+export function encodeField(format: DataFormat, value: unknown, side: 'key' | 'value'): Buffer | null {
+  if (value === null || value === undefined) return null;
+  if (isFalsyPayload(value)) return Buffer.alloc(0);
+  if (format === 'binary') {
+    if (typeof value !== 'string' || value.length % 4 !== 0 || !BASE64.test(value)) {
+      throw new RestError(400, 400, `${side} is not valid base64 for the binary format`);
+    }
+    return Buffer.from(value, 'base64');
+  }
+  return Buffer.from(JSON.stringify(value), 'utf8');
+}
+
+/** A fetched key or value in the consumer's format; empty bytes read back as null. */
+export function decodeField(format: DataFormat, bytes: Buffer | null, side: 'key' | 'value'): unknown {
+  if (bytes === null || bytes.length === 0) return null;
+  if (format === 'binary') return bytes.toString('base64');
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw unprocessable(`${side} deserialization error for format json: not valid JSON`);
+  }
+}

@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/**
+ * Writing answers the way the contract wants them: compact JSON with sorted object keys, the
+ * CORS headers on every response, and an ETag (md5 of the body) on 2xx with If-None-Match → 304.
+ */
+
+export const SUCCESS_TYPE = 'application/vnd.kafka.json.v2+json';
+
+const CORS: Readonly<Record<string, string>> = Object.freeze({
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'DELETE, GET, OPTIONS, POST, PUT',
+  'access-control-allow-headers': 'Authorization, Content-Type',
+});
+
+/** JSON with object keys sorted at every level (arrays keep their order). */
+export function sortedJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v) || Buffer.isBuffer(v)) return v;
+    const sorted: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
+    return sorted;
+  });
+}
+
+export function send(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  body: string | null,
+  contentType: string = SUCCESS_TYPE,
+  extraHeaders: Readonly<Record<string, string>> = {},
+): void {
+  const headers: Record<string, string> = { ...CORS, ...extraHeaders };
+  if (body !== null) {
+    headers['content-type'] = contentType;
+    if (status >= 200 && status < 300) {
+      const etag = `"${createHash('md5').update(body).digest('hex')}"`;
+      headers.etag = etag;
+      if (req.headers['if-none-match'] === etag) {
+        res.writeHead(304, headers);
+        res.end();
+        return;
+      }
+    }
+    headers['content-length'] = String(Buffer.byteLength(body));
+  }
+  res.writeHead(status, headers);
+  res.end(body ?? undefined);
+}
+
+export function sendJson(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  contentType: string = SUCCESS_TYPE,
+  extraHeaders: Readonly<Record<string, string>> = {},
+): void {
+  send(req, res, status, sortedJson(value), contentType, extraHeaders);
+}
+
+export function sendEmpty(req: IncomingMessage, res: ServerResponse, status: number): void {
+  send(req, res, status, null);
+}

@@ -1,0 +1,222 @@
+import { ServiceError } from '../errors.ts';
+import { KafkaError } from '../kafka/kafka-errors.ts';
+import {
+  assertPartitionExists,
+  type OutgoingRecord,
+  partitionCount,
+  produceRecords,
+} from '../kafka/produce.ts';
+import { brokerIds, describeTopic, listTopics, partitionOffsets, topicConfigs } from '../kafka/topics.ts';
+import { type DataFormat, encodeField } from './record-format.ts';
+import { canDescribeTopic, type RequestContext } from './request-context.ts';
+import { sendJson } from './respond.ts';
+import { RestError, serverError, unprocessable } from './rest-error.ts';
+
+/** v2 topic, partition, broker and produce routes (reference sections 7.2–7.5). */
+
+function topicOf(ctx: RequestContext): string {
+  return ctx.route.params.topic!;
+}
+
+/** Unknown topic on partition and produce routes: 404/40401 ("Topic <name> not found"). */
+function topicNotFound(topic: string): RestError {
+  return new RestError(404, 40401, `Topic ${topic} not found`);
+}
+
+function partitionParam(ctx: RequestContext): number {
+  if (ctx.route.badPartition || ctx.route.params.partition === undefined) {
+    throw new RestError(404, 404, 'HTTP 404 Not Found');
+  }
+  return ctx.route.params.partition;
+}
+
+async function describeOr40401(ctx: RequestContext, topic: string) {
+  try {
+    return await describeTopic(ctx.session, topic);
+  } catch (err) {
+    if (err instanceof ServiceError && err.code === 'TOPIC_NOT_FOUND') throw topicNotFound(topic);
+    throw err;
+  }
+}
+
+export async function getBrokers(ctx: RequestContext): Promise<void> {
+  sendJson(ctx.req, ctx.res, 200, { brokers: await brokerIds(ctx.session) });
+}
+
+export async function getTopics(ctx: RequestContext): Promise<void> {
+  // The broker already hides topics the principal may not describe; the gateway's ACLs may be
+  // narrower, so filter by them too.
+  const topics = (await listTopics(ctx.session)).filter((t) => canDescribeTopic(ctx, t));
+  sendJson(ctx.req, ctx.res, 200, topics);
+}
+
+export async function getTopic(ctx: RequestContext): Promise<void> {
+  const topic = topicOf(ctx);
+  let description: Awaited<ReturnType<typeof describeTopic>>;
+  try {
+    description = await describeTopic(ctx.session, topic);
+  } catch (err) {
+    if (err instanceof ServiceError && err.code === 'TOPIC_NOT_FOUND') {
+      throw new RestError(404, 40403, `Topic ${topic} not found`);
+    }
+    throw err;
+  }
+  const configs: Record<string, string> = {};
+  try {
+    for (const entry of await topicConfigs(ctx.session, topic)) {
+      if (entry.value !== null && !entry.isSensitive) configs[entry.name] = entry.value;
+    }
+  } catch (err) {
+    // Describing configs needs DESCRIBE_CONFIGS, which readers often lack: show the topic anyway.
+    if (!(err instanceof KafkaError && err.code === 'KAFKA_AUTHZ_FAILED') && !(err instanceof ServiceError))
+      throw err;
+  }
+  sendJson(ctx.req, ctx.res, 200, { name: topic, configs, partitions: description.partitions });
+}
+
+export async function getPartitions(ctx: RequestContext): Promise<void> {
+  const description = await describeOr40401(ctx, topicOf(ctx));
+  sendJson(ctx.req, ctx.res, 200, description.partitions);
+}
+
+export async function getPartition(ctx: RequestContext): Promise<void> {
+  const topic = topicOf(ctx);
+  const partition = partitionParam(ctx);
+  const description = await describeOr40401(ctx, topic);
+  const found = description.partitions.find((p) => p.partition === partition);
+  if (!found) throw new RestError(404, 40402, `Partition ${partition} of topic ${topic} not found`);
+  sendJson(ctx.req, ctx.res, 200, found);
+}
+
+export async function getPartitionOffsets(ctx: RequestContext): Promise<void> {
+  const topic = topicOf(ctx);
+  const partition = partitionParam(ctx);
+  const description = await describeOr40401(ctx, topic);
+  if (!description.partitions.some((p) => p.partition === partition)) {
+    throw new RestError(404, 40402, `Partition ${partition} of topic ${topic} not found`);
+  }
+  const offsets = await partitionOffsets(ctx.session, topic, partition);
+  sendJson(ctx.req, ctx.res, 200, { beginning_offset: offsets.beginning, end_offset: offsets.end });
+}
+
+const PRODUCE_KEYS: ReadonlySet<string> = new Set([
+  'key_schema',
+  'key_schema_id',
+  'value_schema',
+  'value_schema_id',
+  'records',
+]);
+const RECORD_KEYS: ReadonlySet<string> = new Set(['key', 'value', 'partition', 'headers']);
+
+function isIntegerLike(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isInteger(value);
+  return typeof value === 'string' && /^-?\d+$/.test(value);
+}
+
+function parseHeaders(raw: unknown): Record<string, Buffer | null> | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!Array.isArray(raw)) throw unprocessable('headers must be an array');
+  const headers: Record<string, Buffer | null> = {};
+  for (const h of raw) {
+    if (typeof h !== 'object' || h === null || typeof (h as { key?: unknown }).key !== 'string') {
+      throw unprocessable('each header needs a string key');
+    }
+    const { key, value } = h as { key: string; value?: unknown };
+    if (value === null || value === undefined) headers[key] = null;
+    else if (typeof value === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(value) && value.length % 4 === 0) {
+      headers[key] = Buffer.from(value, 'base64');
+    } else throw unprocessable(`header ${key}: value is not valid base64`);
+  }
+  return headers;
+}
+
+/** POST /topics/{topic} and POST /topics/{topic}/partitions/{p}: validation in the reference's order. */
+export async function produce(ctx: RequestContext): Promise<void> {
+  const topic = topicOf(ctx);
+  const body = ctx.json!;
+  const routePartition = ctx.route.route.includes('/partitions/') ? partitionParam(ctx) : null;
+
+  // 1. topic (and partition) exist
+  let count: number;
+  try {
+    count = await partitionCount(ctx.session, topic, ctx.config.rest.metadataMaxAgeMs, Date.now());
+  } catch (err) {
+    if (err instanceof ServiceError && err.code === 'TOPIC_NOT_FOUND') throw topicNotFound(topic);
+    throw err;
+  }
+  if (routePartition !== null) {
+    try {
+      assertPartitionExists(topic, routePartition, count);
+    } catch {
+      throw new RestError(404, 40402, `Partition ${routePartition} of topic ${topic} not found`);
+    }
+  }
+  // 2. schema ids integer-like
+  for (const key of ['key_schema_id', 'value_schema_id']) {
+    if (body[key] !== undefined && body[key] !== null && !isIntegerLike(body[key])) {
+      throw serverError(`${key} must be an integer`);
+    }
+  }
+  // 3. records present, non-empty, no unknown top-level key
+  const records = body.records;
+  if (records === undefined || Object.keys(body).some((k) => !PRODUCE_KEYS.has(k))) {
+    throw unprocessable('Invalid request format');
+  }
+  // 4. records is an array of objects
+  if (!Array.isArray(records)) throw new RestError(400, 400, 'records must be an array');
+  if (records.length === 0) throw unprocessable('Invalid request format');
+  for (const record of records) {
+    if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+      throw new RestError(400, 400, 'each record must be an object');
+    }
+    const r = record as Record<string, unknown>;
+    if (r.partition !== undefined && r.partition !== null && !isIntegerLike(r.partition)) {
+      throw serverError('record partition must be an integer');
+    }
+    if (Object.keys(r).some((k) => !RECORD_KEYS.has(k))) throw unprocessable('Invalid request format');
+  }
+  // 5–6. schema formats need a schema registry, which this deployment does not have.
+  if (ctx.requestFormat !== 'binary' && ctx.requestFormat !== 'json') {
+    throw new RestError(
+      422,
+      42205,
+      `The ${ctx.requestFormat} format needs a schema registry, and none is configured for this proxy`,
+    );
+  }
+  // 7. encoding
+  const format: DataFormat = ctx.requestFormat;
+  const outgoing: OutgoingRecord[] = records.map((record) => {
+    const r = record as Record<string, unknown>;
+    const partition =
+      r.partition !== undefined && r.partition !== null ? Number(r.partition) : routePartition;
+    return {
+      key: encodeField(format, r.key, 'key'),
+      value: encodeField(format, r.value, 'value'),
+      partition,
+      headers: parseHeaders(r.headers),
+    };
+  });
+
+  const results = await produceRecords(
+    ctx.session,
+    topic,
+    outgoing,
+    count,
+    ctx.config.kafka.requestTimeoutMs,
+  );
+  let failed = false;
+  let produced = 0;
+  let bytes = 0;
+  const offsets = results.map((result, i) => {
+    if (result.ok) {
+      produced++;
+      bytes += (outgoing[i]!.key?.length ?? 0) + (outgoing[i]!.value?.length ?? 0);
+      return { partition: result.partition, offset: result.offset, error_code: null, error: null };
+    }
+    failed = true;
+    return { partition: null, offset: null, error_code: result.errorCode, error: result.error };
+  });
+  ctx.metrics.recordsProduced.inc(produced);
+  ctx.metrics.bytesProduced.inc(bytes);
+  sendJson(ctx.req, ctx.res, failed ? 422 : 200, { key_schema_id: null, value_schema_id: null, offsets });
+}
