@@ -19,6 +19,14 @@ Options:
 Run 'tollgate <command> --help' for a command's options.
 `;
 
+// kafkajs 2.2.4's request queue schedules a timer with a negative delay when it is not throttled
+// (requestQueue scheduleCheckPendingRequests); Node clamps it to 1 ms and warns. Harmless noise:
+// drop that one warning, print every other as Node would.
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  if (warning.name !== 'TimeoutNegativeWarning') process.stderr.write(`${warning.name}: ${warning.message}\n`);
+});
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {

@@ -49,6 +49,10 @@ export class SessionManager {
    */
   acquire(identity: SessionIdentity, credentials: SessionCredentials): KafkaSession {
     if (this.stopping) throw new ServiceError('KAFKA_UNAVAILABLE', 'shutting down');
+    // Nothing runs on an expired token, not even within the verifier's clock skew.
+    if (credentials.expiresAtMs - this.config.sessions.expiryMarginSec * 1000 <= this.now()) {
+      throw new ServiceError('JWT_EXPIRED', 'the access token expires too soon to use for Kafka');
+    }
     const key = `${identity.issuer}\u0000${identity.principal}`;
     let session = this.sessions.get(key);
     if (session && !session.closed) {

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { parseConfig } from '../config/load.ts';
+import { ServiceError } from '../errors.ts';
+import { Metrics } from '../metrics/metrics.ts';
+import { SessionManager } from './session-manager.ts';
+
+// Sessions are created without connecting (kafkajs connects lazily), so these run offline.
+
+function setup(overrides: Record<string, unknown> = {}, now = () => Date.now()) {
+  const config = parseConfig({
+    issuers: [{ issuer: 'https://idp.example.com', audiences: ['kafka'] }],
+    kafka: { brokers: ['127.0.0.1:1'] },
+    sessions: { expiryMarginSec: 0, ...overrides },
+  });
+  const metrics = new Metrics({ collectDefault: false });
+  const manager = new SessionManager(config, metrics, pino({ level: 'silent' }), { now });
+  return { manager, metrics };
+}
+
+const alice = { issuer: 'https://idp.example.com', principal: 'alice' };
+
+async function counter(metrics: Metrics, name: string, labels = ''): Promise<number> {
+  const text = await metrics.registry.metrics();
+  const line = text.split('\n').find((l) => l.startsWith(labels ? `${name}{${labels}}` : `${name} `));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+describe('SessionManager', () => {
+  it('gives one session per principal and swaps in a longer-lived token', async () => {
+    const { manager, metrics } = setup();
+    const now = Date.now();
+    const first = manager.acquire(alice, { token: 't1', expiresAtMs: now + 60_000 });
+    const again = manager.acquire(alice, { token: 't2', expiresAtMs: now + 120_000 });
+    assert.equal(first, again);
+    assert.equal(first.tokenExpiresAtMs, now + 120_000);
+    assert.equal(await counter(metrics, 'tollgate_kafka_token_swaps_total'), 1);
+    manager.acquire(alice, { token: 't0', expiresAtMs: now + 30_000 });
+    assert.equal(first.tokenExpiresAtMs, now + 120_000, 'an older token never replaces a newer one');
+    const bob = manager.acquire({ ...alice, principal: 'bob' }, { token: 'b', expiresAtMs: now + 60_000 });
+    assert.notEqual(bob, first);
+    assert.equal(manager.size, 2);
+    await manager.closeAll('shutdown', 1000);
+  });
+
+  it('refuses a token that expires within the margin', () => {
+    const { manager } = setup({ expiryMarginSec: 5 });
+    assert.throws(
+      () => manager.acquire(alice, { token: 't', expiresAtMs: Date.now() + 3_000 }),
+      (e: ServiceError) => e.code === 'JWT_EXPIRED',
+    );
+  });
+
+  it('answers LIMIT_REACHED past the session cap', async () => {
+    const { manager } = setup({ maxSessions: 1 });
+    manager.acquire(alice, { token: 't', expiresAtMs: Date.now() + 60_000 });
+    assert.throws(
+      () => manager.acquire({ ...alice, principal: 'bob' }, { token: 't', expiresAtMs: Date.now() + 60_000 }),
+      (e: ServiceError) => e.code === 'LIMIT_REACHED',
+    );
+    await manager.closeAll('shutdown', 1000);
+  });
+
+  it('closes a session at its token expiry when no newer token arrived', async () => {
+    const { manager, metrics } = setup();
+    const session = manager.acquire(alice, { token: 't', expiresAtMs: Date.now() + 200 });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(session.closed, true);
+    assert.equal(manager.size, 0);
+    assert.equal(await counter(metrics, 'tollgate_kafka_sessions_closed_total', 'reason="expired"'), 1);
+  });
+
+  it('keeps a session whose token was refreshed before expiry', async () => {
+    const { manager } = setup();
+    const session = manager.acquire(alice, { token: 't1', expiresAtMs: Date.now() + 200 });
+    manager.acquire(alice, { token: 't2', expiresAtMs: Date.now() + 60_000 });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(session.closed, false);
+    await manager.closeAll('shutdown', 1000);
+  });
+
+  it('sweeps idle sessions and counts them as idle', async () => {
+    let clock = Date.now();
+    const { manager, metrics } = setup({ idleTimeoutSec: 300 }, () => clock);
+    const session = manager.acquire(alice, { token: 't', expiresAtMs: clock + 3_600_000 });
+    assert.equal(await manager.sweep(), 0);
+    clock += 301_000;
+    assert.equal(await manager.sweep(), 1);
+    assert.equal(session.closed, true);
+    assert.equal(await counter(metrics, 'tollgate_kafka_sessions_closed_total', 'reason="idle"'), 1);
+  });
+
+  it('keeps sessions holding consumer instances until their own idle timeout', async () => {
+    let clock = Date.now();
+    const { manager } = setup({ idleTimeoutSec: 60, consumerIdleTimeoutSec: 600 }, () => clock);
+    const session = manager.acquire(alice, { token: 't', expiresAtMs: clock + 3_600_000 });
+    session.consumers.set('g\u0000i', { close: async () => {} });
+    clock += 120_000;
+    assert.equal(await manager.sweep(), 0, 'past the plain idle timeout, but it holds a consumer');
+    clock += 600_000;
+    assert.equal(await manager.sweep(), 1);
+  });
+});
