@@ -1,0 +1,187 @@
+{{/*
+The sidecar's Envoy config: deploy/envoy/envoy.yaml (the local stack's, whose
+README explains each setting) with the pod's ports, plus a "stats" listener.
+The admin interface stays on loopback because it can stop Envoy or change its
+state; kubelet and Prometheus reach /ready and /stats/prometheus through the
+stats listener instead, which serves those two paths and nothing else.
+CI renders this and runs `envoy --mode validate` on it (make chart-test).
+*/}}
+{{- define "tollgate.envoyConfig" -}}
+{{- $authzPort := include "tollgate.port" .Values.config.authz.grpcListen -}}
+{{- $restPort := include "tollgate.port" .Values.config.rest.listen -}}
+{{- $principal := .Values.config.authz.principalHeader -}}
+admin:
+  address:
+    socket_address: { address: 127.0.0.1, port_value: {{ .Values.envoy.adminPort }} }
+overload_manager:
+  resource_monitors:
+    - name: envoy.resource_monitors.global_downstream_max_connections
+      typed_config:
+        "@type": type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig
+        max_active_downstream_connections: {{ .Values.envoy.maxDownstreamConnections }}
+static_resources:
+  listeners:
+    - name: ingress
+      address:
+        socket_address: { address: 0.0.0.0, port_value: {{ .Values.envoy.listenPort }} }
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                stat_prefix: tollgate_ingress
+                codec_type: AUTO
+                use_remote_address: true
+                request_headers_timeout: {{ .Values.envoy.requestHeadersTimeoutSec }}s
+                # One canonical path for ext_authz and the REST process alike.
+                normalize_path: true
+                merge_slashes: true
+                path_with_escaped_slashes_action: REJECT_REQUEST
+                {{- if .Values.envoy.accessLog }}
+                access_log:
+                  - name: envoy.access_loggers.stdout
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog
+                      log_format:
+                        # Never log Authorization.
+                        json_format:
+                          time: "%START_TIME%"
+                          request_id: "%REQ(X-REQUEST-ID)%"
+                          method: "%REQ(:METHOD)%"
+                          path: "%REQ(:PATH)%"
+                          protocol: "%PROTOCOL%"
+                          response_code: "%RESPONSE_CODE%"
+                          response_flags: "%RESPONSE_FLAGS%"
+                          response_code_details: "%RESPONSE_CODE_DETAILS%"
+                          duration_ms: "%DURATION%"
+                          upstream_service_time_ms: "%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%"
+                          bytes_received: "%BYTES_RECEIVED%"
+                          bytes_sent: "%BYTES_SENT%"
+                          principal: "%REQ({{ upper $principal }})%"
+                          downstream_remote: "%DOWNSTREAM_REMOTE_ADDRESS%"
+                {{- end }}
+                route_config:
+                  name: tollgate
+                  virtual_hosts:
+                    - name: tollgate
+                      domains: ["*"]
+                      routes:
+                        # Liveness of the REST process, unauthenticated; exact match only.
+                        - name: health
+                          match: { path: /_health }
+                          route:
+                            cluster: tollgate_rest
+                            timeout: 5s
+                          request_headers_to_remove: [{{ $principal }}]
+                          typed_per_filter_config:
+                            envoy.filters.http.ext_authz:
+                              "@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute
+                              disabled: true
+                        # The Kafka REST API, authorised. No route-level removal of the
+                        # principal header here: the router would apply it after
+                        # ext_authz and delete the principal the server set.
+                        - name: kafka-rest
+                          match: { prefix: / }
+                          route:
+                            cluster: tollgate_rest
+                            timeout: {{ .Values.envoy.routeTimeoutSec }}s
+                            idle_timeout: {{ .Values.envoy.routeIdleTimeoutSec }}s
+                          typed_per_filter_config:
+                            envoy.filters.http.ext_authz:
+                              "@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute
+                              check_settings:
+                                context_extensions:
+                                  api: kafka-rest-v2
+                http_filters:
+                  # Drops a client-sent principal header before anything reads it.
+                  - name: envoy.filters.http.header_mutation
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation
+                      mutations:
+                        request_mutations:
+                          - remove: {{ $principal }}
+                  - name: envoy.filters.http.ext_authz
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz
+                      transport_api_version: V3
+                      grpc_service:
+                        envoy_grpc:
+                          cluster_name: tollgate_authz
+                        timeout: {{ divf .Values.envoy.extAuthz.timeoutMs 1000 }}s
+                      # Fail closed, always: not a value on purpose.
+                      failure_mode_allow: false
+                      status_on_error:
+                        code: {{ .Values.envoy.extAuthz.statusOnError }}
+                      clear_route_cache: false
+                  - name: envoy.filters.http.router
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+    # Probes and scraping: /ready and /stats/prometheus from the admin interface.
+    - name: stats
+      address:
+        socket_address: { address: 0.0.0.0, port_value: {{ .Values.envoy.statsPort }} }
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                stat_prefix: tollgate_stats
+                request_headers_timeout: 5s
+                route_config:
+                  name: stats
+                  virtual_hosts:
+                    - name: stats
+                      domains: ["*"]
+                      routes:
+                        - match: { path: /ready, headers: [{ name: ":method", string_match: { exact: GET } }] }
+                          route: { cluster: envoy_admin, timeout: 2s }
+                        - match: { path: /stats/prometheus, headers: [{ name: ":method", string_match: { exact: GET } }] }
+                          route: { cluster: envoy_admin, timeout: 10s }
+                        - match: { prefix: / }
+                          direct_response: { status: 404 }
+                http_filters:
+                  - name: envoy.filters.http.router
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+  clusters:
+    - name: tollgate_authz
+      type: STATIC
+      connect_timeout: 0.25s
+      typed_extension_protocol_options:
+        envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+          "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+          explicit_http_config:
+            http2_protocol_options: {}
+      load_assignment:
+        cluster_name: tollgate_authz
+        endpoints:
+          - lb_endpoints:
+              - endpoint:
+                  address:
+                    socket_address: { address: 127.0.0.1, port_value: {{ $authzPort }} }
+    - name: tollgate_rest
+      type: STATIC
+      connect_timeout: 0.25s
+      typed_extension_protocol_options:
+        envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+          "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+          explicit_http_config:
+            http_protocol_options: {}
+      load_assignment:
+        cluster_name: tollgate_rest
+        endpoints:
+          - lb_endpoints:
+              - endpoint:
+                  address:
+                    socket_address: { address: 127.0.0.1, port_value: {{ $restPort }} }
+    - name: envoy_admin
+      type: STATIC
+      connect_timeout: 0.25s
+      load_assignment:
+        cluster_name: envoy_admin
+        endpoints:
+          - lb_endpoints:
+              - endpoint:
+                  address:
+                    socket_address: { address: 127.0.0.1, port_value: {{ .Values.envoy.adminPort }} }
+{{- end }}

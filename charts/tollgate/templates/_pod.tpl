@@ -1,0 +1,77 @@
+{{/*
+Pieces of the pod shared by its containers. The Tollgate containers all mount
+the config, the ACL file, the Secrets and a writable /tmp, and get the same env.
+*/}}
+{{- define "tollgate.mounts" }}
+- name: config
+  mountPath: /etc/tollgate/config
+  readOnly: true
+- name: acl
+  mountPath: {{ dir .Values.config.acl.file }}
+  readOnly: true
+{{- if .Values.kafkaCaSecret.name }}
+- name: kafka-ca
+  mountPath: /etc/tollgate/kafka-ca
+  readOnly: true
+{{- end }}
+{{- if .Values.kafkaServiceAccountSecret.name }}
+- name: kafka-account
+  mountPath: /etc/tollgate/kafka-account
+  readOnly: true
+{{- end }}
+- name: tmp
+  mountPath: /tmp
+{{- end }}
+{{- define "tollgate.env" }}
+- name: POD_IP
+  valueFrom: {fieldRef: {fieldPath: status.podIP}}
+{{- if not .Values.config.rest.baseUri }}
+# Consumer base_uri values name this pod, so a consumer's next request lands where
+# its instance lives (README: "Consumers stick to their pod").
+- name: TOLLGATE_REST_BASE_URI
+  value: "http://$(POD_IP):{{ include "tollgate.clientPort" . }}"
+{{- end }}
+{{- with .Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+{{- define "tollgate.envoyContainer" }}
+- name: envoy
+  image: {{ include "tollgate.image" (dict "image" .Values.envoy.image "default" "") }}
+  imagePullPolicy: {{ .Values.envoy.image.pullPolicy }}
+  {{- if .Values.envoy.nativeSidecar }}
+  # Native sidecar: up before Tollgate starts, down after it has drained.
+  restartPolicy: Always
+  {{- end }}
+  # The binary itself, not the image's entrypoint script (which wants root to switch users).
+  command: [/usr/local/bin/envoy]
+  args:
+    - --config-path
+    - /etc/envoy/envoy.yaml
+    - --log-level
+    - {{ .Values.envoy.logLevel }}
+    # No shared memory for hot restart: the root filesystem is read-only and pods restart instead.
+    - --disable-hot-restart
+  ports:
+    - name: http
+      containerPort: {{ .Values.envoy.listenPort }}
+    - name: envoy-stats
+      containerPort: {{ .Values.envoy.statsPort }}
+  startupProbe:
+    httpGet: {path: /ready, port: envoy-stats}
+    {{- toYaml .Values.probes.startup | nindent 4 }}
+  readinessProbe:
+    httpGet: {path: /ready, port: envoy-stats}
+    {{- toYaml .Values.probes.readiness | nindent 4 }}
+  livenessProbe:
+    tcpSocket: {port: envoy-stats}
+    {{- toYaml .Values.probes.liveness | nindent 4 }}
+  resources:
+    {{- toYaml .Values.envoy.resources | nindent 4 }}
+  securityContext:
+    {{- toYaml .Values.envoy.securityContext | nindent 4 }}
+  volumeMounts:
+    - name: envoy-config
+      mountPath: /etc/envoy
+      readOnly: true
+{{- end }}
