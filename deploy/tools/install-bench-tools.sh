@@ -1,48 +1,75 @@
 #!/usr/bin/env bash
-# Builds the benchmark tools from source with `go install` into .tools/bin, pinned:
-#   ghz               the gRPC load generator for part 1 and 2 (Check in isolation, vs OPA)
-#   opa-envoy-plugin  OPA with its Envoy ext_authz gRPC plugin, the peer in part 2
-#   oha               the HTTP load generator for part 3 (through Envoy)
-# Module and build caches stay in the repo (.cache/go), so nothing lands in $HOME.
-# Each tool is checked against the Go module proxy first (`go list -m`), so a missing or
-# withdrawn version fails with its name rather than deep inside a build. Idempotent: a tool
-# whose stamp file names the pinned version is not rebuilt.
+# Builds the benchmark tools from source into .tools/bin, pinned (bench/README.md says why each):
+#   ghz               gRPC load generator: parts 1 and 2 (Check in isolation, Tollgate vs OPA)
+#   opa-envoy-plugin  OPA with its Envoy ext_authz gRPC plugin: the peer in part 2
+#   oha               HTTP load generator: part 3 (through Envoy); from crates.io with cargo
+# Go module and build caches stay in the repo (.cache/go), cargo's build dir in .cache/cargo,
+# so nothing lands in $HOME. Each Go module version is checked against the module proxy
+# first (`go list -m`), so a missing version fails with its name, not deep inside a build.
+# Idempotent: a tool whose stamp file names the pinned version is not rebuilt.
 set -euo pipefail
 
 GHZ_VERSION="${GHZ_VERSION:-v0.121.0}"
-# The plugin's tags carry an -envoy suffix on the OPA version they embed. Not every tag is
-# served by the module proxy reachable here; this one is.
+# The plugin's tags are the OPA version they embed plus -envoy. The module proxy reachable
+# here serves only some of them (v1.12.0-envoy is one; v1.13+ answer 403).
 OPA_ENVOY_VERSION="${OPA_ENVOY_VERSION:-v1.12.0-envoy}"
-OHA_VERSION="${OHA_VERSION:-}"
+OHA_VERSION="${OHA_VERSION:-1.10.0}"
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 bin="$root/.tools/bin"
 export GOMODCACHE="$root/.cache/go/mod"
 export GOCACHE="$root/.cache/go/build"
-export GOBIN="$bin"
 # Never fetch a newer Go toolchain: build with the one installed, or fail.
 export GOTOOLCHAIN=local
 export CGO_ENABLED=0
 
 fail() { echo "install-bench-tools: $*" >&2; exit 1; }
-command -v go >/dev/null || fail "go is missing (Go >= 1.24 is needed to build ghz and opa-envoy-plugin)"
 mkdir -p "$bin" "$GOMODCACHE" "$GOCACHE"
 
-# install NAME MODULE PACKAGE VERSION
-install() {
-  local name="$1" module="$2" package="$3" version="$4"
-  local stamp="$bin/.$name.version"
-  if [ -x "$bin/$name" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$version" ]; then
-    return 0
-  fi
-  (cd /tmp && go list -m "$module@$version" >/dev/null 2>&1) \
-    || fail "$module@$version is not available from the Go module proxy"
-  echo "==> building $name $version (go install $package@$version)"
-  (cd /tmp && go install -trimpath -ldflags='-s -w' "$package@$version") \
-    || fail "go install $package@$version failed"
-  echo "$version" >"$stamp"
+is_current() { [ -x "$bin/$1" ] && [ "$(cat "$bin/.$1.version" 2>/dev/null)" = "$2" ]; }
+stamp() { echo "$2" >"$bin/.$1.version"; }
+
+need_go() {
+  command -v go >/dev/null || fail "go is missing (Go >= 1.24 builds ghz and opa-envoy-plugin)"
 }
 
-install ghz github.com/bojand/ghz github.com/bojand/ghz/cmd/ghz "$GHZ_VERSION"
-install opa-envoy-plugin github.com/open-policy-agent/opa-envoy-plugin \
-  github.com/open-policy-agent/opa-envoy-plugin/cmd/opa-envoy-plugin "$OPA_ENVOY_VERSION"
+if ! is_current ghz "$GHZ_VERSION"; then
+  need_go
+  (cd /tmp && go list -m "github.com/bojand/ghz@$GHZ_VERSION" >/dev/null) \
+    || fail "github.com/bojand/ghz@$GHZ_VERSION is not available from the Go module proxy"
+  echo "==> building ghz $GHZ_VERSION"
+  (cd /tmp && GOBIN="$bin" go install -trimpath -ldflags='-s -w' \
+    "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION") || fail "go install ghz@$GHZ_VERSION failed"
+  stamp ghz "$GHZ_VERSION"
+fi
+
+if ! is_current opa-envoy-plugin "$OPA_ENVOY_VERSION"; then
+  need_go
+  module=github.com/open-policy-agent/opa-envoy-plugin
+  # The checksum database reachable here has no record of the -envoy tags (404), so this one
+  # module (not its dependencies) is taken from the proxy without the sumdb check.
+  export GONOSUMDB="$module"
+  (cd /tmp && go list -m "$module@$OPA_ENVOY_VERSION" >/dev/null) \
+    || fail "$module@$OPA_ENVOY_VERSION is not available from the Go module proxy"
+  echo "==> building opa-envoy-plugin $OPA_ENVOY_VERSION"
+  # Not `go install pkg@version`: that also reads the module's version list for deprecation
+  # notices, which the proxy here refuses (403) for this module. A throwaway main module that
+  # requires the pinned version builds the same binary from the same go.mod graph.
+  work="$root/.cache/go/opa-envoy-plugin-build"
+  rm -rf "$work" && mkdir -p "$work"
+  printf 'module tollgate.local/bench-tools\n\ngo 1.24\n\nrequire %s %s\n' "$module" "$OPA_ENVOY_VERSION" \
+    >"$work/go.mod"
+  (cd "$work" && go build -mod=mod -trimpath -ldflags='-s -w' -o "$bin/opa-envoy-plugin" \
+    "$module/cmd/opa-envoy-plugin") || fail "building $module@$OPA_ENVOY_VERSION failed"
+  stamp opa-envoy-plugin "$OPA_ENVOY_VERSION"
+fi
+
+if ! is_current oha "$OHA_VERSION"; then
+  command -v cargo >/dev/null || fail "cargo is missing (oha $OHA_VERSION is built from crates.io)"
+  echo "==> building oha $OHA_VERSION (cargo install, a few minutes on 2 cores)"
+  CARGO_TARGET_DIR="$root/.cache/cargo/target" cargo install --quiet --locked \
+    --version "$OHA_VERSION" --root "$root/.cache/cargo/oha" oha \
+    || fail "cargo install oha@$OHA_VERSION failed"
+  ln -sfn --relative "$root/.cache/cargo/oha/bin/oha" "$bin/oha"
+  stamp oha "$OHA_VERSION"
+fi
