@@ -72,8 +72,12 @@ wait_for() { # part description command...
 
 start_bg() { # part command... ; runs detached, logs to $LOGS/part.log, pid in $PIDS/part.pid
   local part=$1; shift
-  setsid "$@" >>"$LOGS/$part.log" 2>&1 < /dev/null &
-  echo $! >"$PIDS/$part.pid"
+  rm -f "$PIDS/$part.pid"
+  # Double fork: the part is re-parented at once, so it outlives this script even when it asks
+  # for a parent-death signal (Envoy from the wheel received SIGTERM when stack.sh exited).
+  (setsid bash -c 'echo $$ >"$0"; exec "$@"' "$PIDS/$part.pid" "$@" >>"$LOGS/$part.log" 2>&1 </dev/null &)
+  local waited=0
+  until [ -s "$PIDS/$part.pid" ] || ((waited++ > 50)); do sleep 0.02; done
 }
 
 ensure_secrets() {
