@@ -13,7 +13,12 @@ import { parseAllDocuments, stringify } from 'yaml';
  * Exits 1 with one line when the part is not there.
  */
 
-type Manifest = { kind?: string; metadata?: { name?: string }; data?: Record<string, string>; spec?: unknown };
+type Manifest = {
+  kind?: string;
+  metadata?: { name?: string };
+  data?: Record<string, string>;
+  spec?: unknown;
+};
 
 function manifests(path: string): Manifest[] {
   return parseAllDocuments(readFileSync(path, 'utf8'))

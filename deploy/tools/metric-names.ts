@@ -211,14 +211,21 @@ export function queriedMetrics(dashboardPath: string, rulesPath: string): Querie
 /** True when `name` is a defined metric, or a histogram series of one. */
 export function isDefined(name: string, defined: ReadonlySet<string>): boolean {
   if (defined.has(name)) return true;
-  return HISTOGRAM_SUFFIXES.some((suffix) => name.endsWith(suffix) && defined.has(name.slice(0, -suffix.length)));
+  return HISTOGRAM_SUFFIXES.some(
+    (suffix) => name.endsWith(suffix) && defined.has(name.slice(0, -suffix.length)),
+  );
 }
 
 function main(argv: string[]): number {
-  const [command, dashboard = 'deploy/grafana/tollgate-dashboard.json', rules = 'deploy/prometheus/alerts.yaml'] =
-    argv;
+  const [
+    command,
+    dashboard = 'deploy/grafana/tollgate-dashboard.json',
+    rules = 'deploy/prometheus/alerts.yaml',
+  ] = argv;
   if (command !== 'check' && command !== 'list') {
-    process.stderr.write('usage: node deploy/tools/metric-names.ts check|list [dashboard.json] [rules.yaml]\n');
+    process.stderr.write(
+      'usage: node deploy/tools/metric-names.ts check|list [dashboard.json] [rules.yaml]\n',
+    );
     return 2;
   }
   const defined = metricNamesInSource(readFileSync('src/metrics/metrics.ts', 'utf8'));
