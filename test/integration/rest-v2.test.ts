@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { api, BINARY_V2, createConsumer, JSON_V2, pollUntil } from './rest-client.ts';
-import { sleep, stackValue, tokenFor } from './stack-env.ts';
+import { createTopic, sleep, stackValue, tokenFor } from './stack-env.ts';
 
 // The REST process through the real stack: client → Envoy → tollgate authz → tollgate rest →
 // Kafka (which validates the same token and applies its own ACLs).
@@ -66,11 +66,14 @@ describe('REST v2 through Envoy, authz and per-principal Kafka sessions', functi
   });
 
   describe('produce and consume', () => {
+    const topic = `orders.rest-${randomUUID().slice(0, 8)}`;
+    before(() => createTopic(topic, 3));
+
     it('round-trips json records with keys across partitions, resuming from committed offsets', async () => {
       const group = `alice-${randomUUID().slice(0, 8)}`;
       const marker = randomUUID();
       const records = Array.from({ length: 12 }, (_, i) => ({ key: `k${i}`, value: { marker, i } }));
-      const produced = await api('POST', '/topics/orders.eu', { token: alice, body: { records } });
+      const produced = await api('POST', `/topics/${topic}`, { token: alice, body: { records } });
       assert.equal(produced.status, 200, produced.text);
       assert.equal(produced.json.offsets.length, 12);
       const partitions = new Set(produced.json.offsets.map((o: { partition: number }) => o.partition));
@@ -79,8 +82,7 @@ describe('REST v2 through Envoy, authz and per-principal Kafka sessions', functi
 
       const first = await createConsumer(alice, group, { format: 'json', 'auto.commit.enable': 'false' });
       assert.equal(
-        (await api('POST', `${first}/subscription`, { token: alice, body: { topics: ['orders.eu'] } }))
-          .status,
+        (await api('POST', `${first}/subscription`, { token: alice, body: { topics: [topic] } })).status,
         204,
       );
       const got = (await pollUntil(alice, first, JSON_V2, 1_000, 20_000)).filter(
@@ -94,18 +96,17 @@ describe('REST v2 through Envoy, authz and per-principal Kafka sessions', functi
       for (const r of got) assert.equal(r.key, `k${r.value.i}`);
       // Commit everything this instance read, then a new instance in the group starts after it.
       const last = new Map<number, number>();
-      for (const r of await pollUntil(alice, first, JSON_V2, 0, 0)) last.set(r.partition, r.offset);
       for (const r of got) last.set(r.partition, Math.max(last.get(r.partition) ?? -1, r.offset));
       const commit = await api('POST', `${first}/offsets`, {
         token: alice,
         body: {
-          offsets: [...last].map(([partition, offset]) => ({ topic: 'orders.eu', partition, offset })),
+          offsets: [...last].map(([partition, offset]) => ({ topic, partition, offset })),
         },
       });
       assert.equal(commit.status, 204, commit.text);
       const committed = await api('GET', `${first}/offsets`, {
         token: alice,
-        body: { partitions: [...last.keys()].map((partition) => ({ topic: 'orders.eu', partition })) },
+        body: { partitions: [...last.keys()].map((partition) => ({ topic, partition })) },
         contentType: 'application/vnd.kafka.v2+json',
       });
       assert.equal(committed.status, 200, committed.text);
@@ -113,13 +114,19 @@ describe('REST v2 through Envoy, authz and per-principal Kafka sessions', functi
       assert.equal((await api('DELETE', first, { token: alice })).status, 204);
 
       const marker2 = randomUUID();
-      await api('POST', '/topics/orders.eu', {
+      await api('POST', `/topics/${topic}`, {
         token: alice,
         body: { records: [{ value: { marker: marker2 } }] },
       });
       const second = await createConsumer(alice, group, { format: 'json' });
-      await api('POST', `${second}/subscription`, { token: alice, body: { topics: ['orders.eu'] } });
-      const resumed = await pollUntil(alice, second, JSON_V2, 1, 20_000);
+      await api('POST', `${second}/subscription`, { token: alice, body: { topics: [topic] } });
+      const resumed = await pollUntil(
+        alice,
+        second,
+        JSON_V2,
+        (all) => all.some((r) => r.value?.marker === marker2),
+        20_000,
+      );
       assert.ok(
         resumed.some((r) => r.value?.marker === marker2),
         'the new record arrives',
@@ -132,7 +139,7 @@ describe('REST v2 through Envoy, authz and per-principal Kafka sessions', functi
       const group = `alice-${randomUUID().slice(0, 8)}`;
       const payload = Buffer.from([0, 1, 2, 250, 255]).toString('base64');
       const key = Buffer.from(randomUUID()).toString('base64');
-      const produced = await api('POST', '/topics/orders.us/partitions/2', {
+      const produced = await api('POST', `/topics/${topic}/partitions/2`, {
         token: alice,
         contentType: BINARY_V2,
         body: { records: [{ key, value: payload }] },
@@ -140,8 +147,14 @@ describe('REST v2 through Envoy, authz and per-principal Kafka sessions', functi
       assert.equal(produced.status, 200, produced.text);
       assert.equal(produced.json.offsets[0].partition, 2);
       const consumer = await createConsumer(alice, group, { format: 'binary' });
-      await api('POST', `${consumer}/subscription`, { token: alice, body: { topics: ['orders.us'] } });
-      const got = await pollUntil(alice, consumer, BINARY_V2, 1_000, 15_000);
+      await api('POST', `${consumer}/subscription`, { token: alice, body: { topics: [topic] } });
+      const got = await pollUntil(
+        alice,
+        consumer,
+        BINARY_V2,
+        (all) => all.some((r) => r.key === key),
+        15_000,
+      );
       const mine = got.find((r) => r.key === key);
       assert.ok(mine, 'the binary record arrives');
       assert.equal(mine.value, payload);

@@ -38,3 +38,24 @@ export async function tokenFor(
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Creates a fresh topic through the super user (tests own their data). Names under orders. fit the demo ACLs. */
+export async function createTopic(name: string, partitions: number): Promise<void> {
+  const { default: kafkajs } = await import('kafkajs');
+  const token = await tokenFor('admin');
+  const admin = new kafkajs.Kafka({
+    clientId: 'test-admin',
+    brokers: [stackValue('KAFKA_BOOTSTRAP')],
+    sasl: { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: token }) },
+    logLevel: kafkajs.logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
