@@ -33,6 +33,9 @@ format: deps ## apply biome's formatting and safe fixes
 test-unit: deps ## unit tests (pure modules, milliseconds each)
 	mocha 'src/**/*.test.ts'
 
+.PHONY: check
+check: lint test-unit ## the fast checks (no stack): lint, types, unit tests
+
 .PHONY: stack-up
 stack-up: deps ## start issuer, Kafka, Tollgate and Envoy on 127.0.0.1; writes .stack/env
 	@deploy/stack/stack.sh up
@@ -54,7 +57,7 @@ test-integration: deps ## integration tests on the real stack (brings it up and 
 	@deploy/stack/run-integration.sh
 
 .PHONY: test
-test: lint test-unit test-integration ## everything CI runs: lint, unit and integration tests
+test: lint test-unit test-integration chart-test ## everything CI runs: lint, unit, integration and chart tests
 
 # Each area keeps its own targets beside its files.
 include $(sort $(wildcard deploy/*/*.mk charts/*.mk))
