@@ -136,11 +136,6 @@ export function parseConfig(raw: unknown, env: Env = {}): Config {
 }
 
 function crossCheck(config: Config, problems: string[]): void {
-  const seen = new Set<string>();
-  config.issuers.forEach((issuer, i) => {
-    if (seen.has(issuer.issuer)) problems.push(`issuers.${i}.issuer: ${issuer.issuer} is listed twice`);
-    seen.add(issuer.issuer);
-  });
   const account = config.kafka.serviceAccount;
   if (!config.authorization || account) {
     if (!config.authorization && !account) {

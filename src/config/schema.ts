@@ -49,7 +49,23 @@ export const configSchema = z
     mode: z.enum(['enforce', 'audit']).default('enforce'),
     /** false: authenticate only (Karapace's kafka_rest_authorization=false on the ACL side). */
     authorization: z.boolean().default(true),
-    issuers: z.array(issuerSchema).min(1, 'expected at least one trusted issuer'),
+    issuers: z
+      .array(issuerSchema)
+      .min(1, 'expected at least one trusted issuer')
+      // Here rather than after parsing, so a duplicate is reported with every other problem.
+      .superRefine((issuers, ctx) => {
+        const seen = new Set<string>();
+        issuers.forEach((issuer, i) => {
+          if (seen.has(issuer.issuer)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'issuer'],
+              message: `${issuer.issuer} is listed twice`,
+            });
+          }
+          seen.add(issuer.issuer);
+        });
+      }),
     jwt: z
       .object({
         clockSkewSec: z.number().int().min(0).max(300).default(30),

@@ -1,0 +1,319 @@
+import assert from 'node:assert/strict';
+import { type CompiledAcls, compileAcls } from '../acl/acl-compile.ts';
+import { parseAclFile } from '../acl/acl-file.ts';
+import type { Config } from '../config/schema.ts';
+import type { ErrorCode } from '../errors.ts';
+import type { TokenVerifier, VerifyResult } from '../jwt/verifier.ts';
+import { type CheckInput, type CheckOutcome, createChecker } from './check.ts';
+
+const ACL_FILE = `
+superUsers: [admin]
+serviceUsers: [alice, bob, mallory]
+acls:
+  - {principal: "User:alice", resourceType: TOPIC, patternType: PREFIXED, resourceName: "orders.",
+     operation: WRITE, permissionType: ALLOW}                                                        # 0
+  - {principal: "User:alice", resourceType: TOPIC, resourceName: orders.secret,
+     operation: ALL, permissionType: DENY}                                                           # 1
+  - {principal: "User:*", resourceType: CLUSTER, resourceName: kafka-cluster,
+     operation: DESCRIBE, permissionType: ALLOW}                                                     # 2
+  - {principal: "User:bob", resourceType: TOPIC, resourceName: lab,
+     operation: WRITE, permissionType: ALLOW, host: 10.1.1.1}                                        # 3
+`;
+
+function compile(source: string): CompiledAcls {
+  const parsed = parseAclFile(source);
+  if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+  return compileAcls(parsed.file);
+}
+
+const ACLS = compile(ACL_FILE);
+
+const JWT: Config['jwt'] = {
+  clockSkewSec: 30,
+  maxTokenBytes: 1024,
+  cacheMaxEntries: 100,
+  jwksTimeoutMs: 1000,
+  jwksCooldownSec: 30,
+  jwksRefreshSec: 600,
+};
+
+/** A compact-JWS-shaped token whose payload segment names what the fake verifier answers. */
+function tok(name: string): string {
+  return `aGRy.${Buffer.from(name).toString('base64url')}.c2ln`;
+}
+
+function verified(principal: string): VerifyResult {
+  return {
+    ok: true,
+    issuer: 'https://idp.test',
+    principal,
+    expiresAtMs: 2_000_000_000_000,
+    claims: { sub: principal },
+    tokenHash: `hash-of-${principal}`,
+    cached: false,
+  };
+}
+
+/** The seam check.ts needs: answers by the name inside the token; `throw:` names raise. */
+function createFakeVerifier(): TokenVerifier & { calls: number } {
+  const fake = {
+    calls: 0,
+    async verify(token: string): Promise<VerifyResult> {
+      fake.calls++;
+      const name = Buffer.from(token.split('.')[1] ?? '', 'base64url').toString();
+      if (name === 'throw') throw new Error('verifier exploded');
+      if (name.startsWith('fail:')) return { ok: false, code: name.slice(5) as ErrorCode, reason: 'fake' };
+      return verified(name);
+    },
+    ready: () => true,
+    start: () => {},
+    stop: () => {},
+    refreshKeys: async () => true,
+  };
+  return fake;
+}
+
+type Mode = Config['mode'];
+
+interface Expect {
+  readonly allow: boolean;
+  readonly decidedAllow: boolean;
+  readonly code: ErrorCode | null;
+  readonly status: number;
+  readonly principal?: string | null;
+  /** `acls.N` / `superUsers.N` of the deciding entries, in order. */
+  readonly matched?: readonly string[];
+}
+
+type Row = readonly [name: string, input: CheckInput, expect: Expect];
+
+const ok = (principal: string | null, matched?: readonly string[]): Expect => ({
+  allow: true,
+  decidedAllow: true,
+  code: null,
+  status: 200,
+  principal,
+  ...(matched ? { matched } : {}),
+});
+const denied = (code: ErrorCode, status: number, principal: string | null = null): Expect => ({
+  allow: false,
+  decidedAllow: false,
+  code,
+  status,
+  principal,
+});
+const audited = (code: ErrorCode, principal: string): Expect => ({
+  allow: true,
+  decidedAllow: false,
+  code,
+  status: 403,
+  principal,
+});
+
+const req = (method: string, path: string, authorization?: CheckInput['authorization'], host?: string) =>
+  host === undefined ? { method, path, authorization } : { method, path, authorization, host };
+const bearer = (name: string) => `Bearer ${tok(name)}`;
+
+// Failures the verifier reports; each must reach the client as a 401.
+const VERIFIER_AUTH_FAILURES: readonly ErrorCode[] = [
+  'JWT_INVALID',
+  'JWT_SIGNATURE_INVALID',
+  'JWT_EXPIRED',
+  'JWT_NOT_YET_VALID',
+  'JWT_ISSUER_UNTRUSTED',
+  'JWT_AUDIENCE_MISMATCH',
+  'JWT_ALG_NOT_ALLOWED',
+  'JWT_KEY_UNKNOWN',
+  'JWT_TYPE_INVALID',
+  'JWT_UNSUPPORTED',
+  'JWT_CLAIM_INVALID',
+  'PRINCIPAL_MISSING',
+  'TOKEN_TOO_LARGE',
+];
+
+const JWE = `Bearer ${['aGRy', 'a2V5', 'aXY', 'Y3Q', 'dGFn'].join('.')}`;
+
+// biome-ignore format: one line per case keeps the table readable
+const ENFORCE_ROWS: readonly Row[] = [
+  // Routes.
+  ['an unknown path is 404 even with a good token', req('GET', '/nope', bearer('alice')), denied('ROUTE_UNKNOWN', 404)],
+  ['an unknown path is 404 without a token', req('GET', '/nope', undefined), denied('ROUTE_UNKNOWN', 404)],
+  ['a known path with an unserved method is 405', req('DELETE', '/brokers', bearer('alice')), denied('ROUTE_UNKNOWN', 405)],
+  ['a dot segment is no route', req('GET', '/topics/../brokers', bearer('admin')), denied('ROUTE_UNKNOWN', 404)],
+  ['health is public without a token', req('GET', '/_health', undefined), ok(null, [])],
+  ['health is public with a broken token too', req('GET', '/_health', 'Basic Zm9vOmJhcg=='), ok(null, [])],
+  ['a CORS preflight is public', req('OPTIONS', '/topics/orders.eu', undefined), ok(null, [])],
+
+  // Extraction failures: 401.
+  ['no Authorization header', req('GET', '/brokers', undefined), denied('TOKEN_MISSING', 401)],
+  ['an empty list of Authorization headers', req('GET', '/brokers', []), denied('TOKEN_MISSING', 401)],
+  ['the Basic scheme', req('GET', '/brokers', 'Basic Zm9vOmJhcg=='), denied('TOKEN_MALFORMED', 401)],
+  ['an empty bearer', req('GET', '/brokers', 'Bearer '), denied('TOKEN_MALFORMED', 401)],
+  ['two Authorization headers', req('GET', '/brokers', [bearer('alice'), bearer('alice')]), denied('TOKEN_MALFORMED', 401)],
+  ['two tokens joined by a comma', req('GET', '/brokers', `${bearer('alice')},${bearer('alice')}`), denied('TOKEN_MALFORMED', 401)],
+  ['a token over the size cap', req('GET', '/brokers', `Bearer ${'a'.repeat(600)}.${'b'.repeat(600)}.c2ln`), denied('TOKEN_TOO_LARGE', 401)],
+  ['an encrypted JWT (five segments)', req('GET', '/brokers', JWE), denied('JWT_UNSUPPORTED', 401)],
+
+  // Verifier failures: 401, except scope (403) and the key set being unavailable (503).
+  ...VERIFIER_AUTH_FAILURES.map((code): Row => [`refuses a token the verifier reports as ${code}`, req('GET', '/brokers', bearer(`fail:${code}`)), denied(code, 401)]),
+  ['a token without a required scope is 403', req('GET', '/brokers', bearer('fail:JWT_SCOPE_MISSING')), denied('JWT_SCOPE_MISSING', 403)],
+  ['keys never loaded is 503', req('GET', '/brokers', bearer('fail:JWKS_UNAVAILABLE')), denied('JWKS_UNAVAILABLE', 503)],
+
+  // Authorization.
+  ['the scheme is case-insensitive', req('GET', '/brokers', `bEaReR ${tok('alice')}`), ok('alice', ['acls.2'])],
+  ['a producer within its prefix', req('POST', '/topics/orders.eu', bearer('alice')), ok('alice', ['acls.0'])],
+  ['a query string does not change the decision', req('POST', '/topics/orders.eu?x=1', bearer('alice')), ok('alice', ['acls.0'])],
+  ['a super user passes by their entry', req('DELETE', '/v3/clusters/c1/topics/anything', bearer('admin')), ok('admin', ['superUsers.0'])],
+  ['the topic list needs only a known user', req('GET', '/topics', bearer('mallory')), ok('mallory', [])],
+  ['a known user without a matching ALLOW', req('POST', '/topics/orders.eu', bearer('mallory')), denied('ACL_DENIED', 403, 'mallory')],
+  ['a DENY beats the prefix ALLOW', req('POST', '/topics/orders.secret', bearer('alice')), { ...denied('ACL_DENIED', 403, 'alice'), matched: ['acls.1'] }],
+  ['a principal the ACL file does not know', req('GET', '/brokers', bearer('stranger')), denied('USER_UNKNOWN', 403, 'stranger')],
+  ['a host-bound ALLOW matches its host', req('POST', '/topics/lab', bearer('bob'), '10.1.1.1'), ok('bob', ['acls.3'])],
+  ['a host-bound ALLOW ignores other hosts', req('POST', '/topics/lab', bearer('bob'), '10.9.9.9'), denied('ACL_DENIED', 403, 'bob')],
+  ['a host-bound ALLOW never matches an unknown host', req('POST', '/topics/lab', bearer('bob')), denied('ACL_DENIED', 403, 'bob')],
+
+  // Fail closed.
+  ['a verifier that throws is an internal denial', req('GET', '/brokers', bearer('throw')), denied('INTERNAL', 500)],
+];
+
+// biome-ignore format: one line per case keeps the table readable
+const AUDIT_ROWS: readonly Row[] = [
+  ['an ACL denial passes, marked', req('POST', '/topics/orders.eu', bearer('mallory')), audited('ACL_DENIED', 'mallory')],
+  ['a DENY rule passes, marked', req('POST', '/topics/orders.secret', bearer('alice')), audited('ACL_DENIED', 'alice')],
+  ['an unknown user passes, marked', req('GET', '/brokers', bearer('stranger')), audited('USER_UNKNOWN', 'stranger')],
+  ['an allowed request is a plain allow', req('POST', '/topics/orders.eu', bearer('alice')), ok('alice', ['acls.0'])],
+  ['a missing token is still refused', req('GET', '/brokers', undefined), denied('TOKEN_MISSING', 401)],
+  ['an expired token is still refused', req('GET', '/brokers', bearer('fail:JWT_EXPIRED')), denied('JWT_EXPIRED', 401)],
+  ['a missing scope is still refused', req('GET', '/brokers', bearer('fail:JWT_SCOPE_MISSING')), denied('JWT_SCOPE_MISSING', 403)],
+  ['an unknown route is still refused', req('GET', '/nope', bearer('alice')), denied('ROUTE_UNKNOWN', 404)],
+  ['an internal error is still refused', req('GET', '/brokers', bearer('throw')), denied('INTERNAL', 500)],
+];
+
+// biome-ignore format: one line per case keeps the table readable
+const AUTHENTICATE_ONLY_ROWS: readonly Row[] = [
+  ['a user the ACLs deny passes', req('POST', '/topics/orders.secret', bearer('alice')), ok('alice', [])],
+  ['a user the ACL file does not know passes', req('POST', '/topics/x', bearer('stranger')), ok('stranger', [])],
+  ['a missing token is refused', req('POST', '/topics/x', undefined), denied('TOKEN_MISSING', 401)],
+  ['a bad signature is refused', req('POST', '/topics/x', bearer('fail:JWT_SIGNATURE_INVALID')), denied('JWT_SIGNATURE_INVALID', 401)],
+  ['an unknown route is refused', req('GET', '/nope', bearer('alice')), denied('ROUTE_UNKNOWN', 404)],
+];
+
+function refs(outcome: CheckOutcome): string[] {
+  return outcome.matched.map((ref) => `${ref.source}.${ref.index}`);
+}
+
+function assertOutcome(outcome: CheckOutcome, expect: Expect): void {
+  assert.deepEqual(
+    {
+      allow: outcome.allow,
+      decidedAllow: outcome.decidedAllow,
+      code: outcome.code,
+      status: outcome.status,
+    },
+    { allow: expect.allow, decidedAllow: expect.decidedAllow, code: expect.code, status: expect.status },
+  );
+  if (expect.principal !== undefined) assert.equal(outcome.principal, expect.principal);
+  if (expect.matched !== undefined) assert.deepEqual(refs(outcome), expect.matched);
+}
+
+function runRows(mode: Mode, authorization: boolean, rows: readonly Row[]): void {
+  for (const [name, input, expect] of rows) {
+    it(name, async () => {
+      const checker = createChecker(
+        { mode, authorization, jwt: JWT },
+        { verifier: createFakeVerifier(), acls: () => ACLS },
+      );
+      assertOutcome(await checker.check(input), expect);
+    });
+  }
+}
+
+describe('createChecker', () => {
+  describe('in enforce mode', () => runRows('enforce', true, ENFORCE_ROWS));
+  describe('in audit mode', () => runRows('audit', true, AUDIT_ROWS));
+  describe('with authorization off', () => runRows('enforce', false, AUTHENTICATE_ONLY_ROWS));
+
+  describe('what it reports', () => {
+    it('names the request that was denied and the DENY rule that decided', async () => {
+      const checker = createChecker(
+        { mode: 'enforce', authorization: true, jwt: JWT },
+        { verifier: createFakeVerifier(), acls: () => ACLS },
+      );
+      const outcome = await checker.check(req('POST', '/topics/orders.secret', bearer('alice')));
+      assert.deepEqual(outcome.denied, { resourceType: 'TOPIC', name: 'orders.secret', operation: 'WRITE' });
+      assert.equal(outcome.route, 'POST /topics/{topic}');
+      assert.deepEqual(outcome.requires, [
+        { resourceType: 'TOPIC', name: 'orders.secret', operation: 'WRITE' },
+      ]);
+      assert.equal(outcome.tokenHash, 'hash-of-alice');
+      assert.equal(outcome.issuer, 'https://idp.test');
+    });
+
+    it('never shows the token in its reason', async () => {
+      const checker = createChecker(
+        { mode: 'enforce', authorization: true, jwt: JWT },
+        { verifier: createFakeVerifier(), acls: () => ACLS },
+      );
+      for (const name of ['alice', 'mallory', 'stranger', 'fail:JWT_EXPIRED', 'throw']) {
+        const outcome = await checker.check(req('POST', '/topics/orders.secret', bearer(name)));
+        assert.ok(!outcome.reason.includes(tok(name)), name);
+      }
+    });
+  });
+
+  describe('the verifier seam', () => {
+    it('is not asked for public routes, unknown routes or requests without a usable token', async () => {
+      const verifier = createFakeVerifier();
+      const checker = createChecker(
+        { mode: 'enforce', authorization: true, jwt: JWT },
+        { verifier, acls: () => ACLS },
+      );
+      await checker.check(req('GET', '/_health', bearer('alice')));
+      await checker.check(req('GET', '/nope', bearer('alice')));
+      await checker.check(req('GET', '/brokers', 'Basic Zm9vOmJhcg=='));
+      await checker.check(req('GET', '/brokers', undefined));
+      assert.equal(verifier.calls, 0);
+    });
+
+    it('reads the ACLs in force at each check (hot reload)', async () => {
+      let acls = ACLS;
+      const checker = createChecker(
+        { mode: 'enforce', authorization: true, jwt: JWT },
+        { verifier: createFakeVerifier(), acls: () => acls },
+      );
+      const input = req('POST', '/topics/orders.eu', bearer('mallory'));
+      assert.equal((await checker.check(input)).code, 'ACL_DENIED');
+      acls = compile(
+        'serviceUsers: [mallory]\nacls:\n  - {username: mallory, topic: "orders.*", permission: write}',
+      );
+      assert.equal((await checker.check(input)).allow, true);
+    });
+
+    it('fails closed when the ACLs cannot be read, in audit mode too', async () => {
+      for (const mode of ['enforce', 'audit'] as const) {
+        const checker = createChecker(
+          { mode, authorization: true, jwt: JWT },
+          {
+            verifier: createFakeVerifier(),
+            acls: () => {
+              throw new Error('ACL file not loaded');
+            },
+          },
+        );
+        assertOutcome(await checker.check(req('GET', '/brokers', bearer('alice'))), denied('INTERNAL', 500));
+      }
+    });
+
+    it('fails closed when the verifier rejects instead of answering', async () => {
+      const verifier: TokenVerifier = {
+        ...createFakeVerifier(),
+        verify: () => Promise.reject(new Error('socket hang up')),
+      };
+      const checker = createChecker(
+        { mode: 'audit', authorization: true, jwt: JWT },
+        { verifier, acls: () => ACLS },
+      );
+      assertOutcome(await checker.check(req('GET', '/brokers', bearer('alice'))), denied('INTERNAL', 500));
+    });
+  });
+});
