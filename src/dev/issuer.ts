@@ -101,7 +101,6 @@ export function parseDurationSec(text: string): number | null {
 
 export class DevIssuer {
   readonly options: IssuerOptions;
-  readonly url: string;
   private readonly keys: SigningKey[] = [];
   private readonly retired: SigningKey[] = [];
   private server: Server | null = null;
@@ -112,7 +111,11 @@ export class DevIssuer {
 
   constructor(options: IssuerOptions) {
     this.options = options;
-    this.url = options.issuerUrl ?? `http://${options.host}:${options.port}`;
+  }
+
+  /** The issuer URL (`iss`); with port 0 it names the port actually bound once started. */
+  get url(): string {
+    return this.options.issuerUrl ?? `http://${this.options.host}:${this.port}`;
   }
 
   async start(): Promise<void> {
