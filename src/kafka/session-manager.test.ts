@@ -94,10 +94,16 @@ describe('SessionManager', () => {
     let clock = Date.now();
     const { manager } = setup({ idleTimeoutSec: 60, consumerIdleTimeoutSec: 600 }, () => clock);
     const session = manager.acquire(alice, { token: 't', expiresAtMs: clock + 3_600_000 });
-    session.consumers.set('g\u0000i', { close: async () => {} });
+    const consumer = { lastUsedMs: clock, closedWith: '', close: async (reason: string) => void (consumer.closedWith = reason) };
+    session.consumers.set('g\u0000i', consumer);
     clock += 120_000;
+    session.touch();
     assert.equal(await manager.sweep(), 0, 'past the plain idle timeout, but it holds a consumer');
     clock += 600_000;
-    assert.equal(await manager.sweep(), 1);
+    consumer.lastUsedMs = clock - 1_000;
+    assert.equal(await manager.sweep(), 0, 'the consumer is still in use');
+    clock += 601_000;
+    assert.equal(await manager.sweep(), 2, 'the idle consumer, then its idle session');
+    assert.equal(consumer.closedWith, 'idle');
   });
 });

@@ -92,6 +92,16 @@ export class SessionManager {
     const consumerIdleMs = this.config.sessions.consumerIdleTimeoutSec * 1000;
     const closing: Array<Promise<void>> = [];
     for (const session of this.sessions.values()) {
+      // Consumer instances idle past their timeout go first (Confluent's consumer.instance.timeout.ms).
+      if (consumerIdleMs > 0) {
+        for (const [key, consumer] of session.consumers) {
+          if (now - consumer.lastUsedMs > consumerIdleMs) {
+            session.consumers.delete(key);
+            this.metrics.consumerInstances.dec();
+            closing.push(consumer.close('idle'));
+          }
+        }
+      }
       if (session.key.startsWith('service\u0000')) continue;
       const idleFor = now - session.lastUsedMs;
       const hasConsumers = session.consumers.size > 0;

@@ -18,6 +18,8 @@ import { translateKafkaError } from './kafka-errors.ts';
 
 /** Something a session owns that must be closed with it (a REST consumer instance). */
 export interface SessionResource {
+  /** When the caller last used it (epoch ms): the sweep closes resources idle too long. */
+  readonly lastUsedMs: number;
   close(reason: SessionCloseReason): Promise<void>;
 }
 
