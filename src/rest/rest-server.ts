@@ -7,6 +7,7 @@ import { type KnownRoute, mapRoute, type RouteId } from '../authz/route-map.ts';
 import type { Config } from '../config/schema.ts';
 import { ServiceError } from '../errors.ts';
 import { extractBearer } from '../jwt/bearer.ts';
+import { KafkaError } from '../kafka/kafka-errors.ts';
 import type { KafkaSession } from '../kafka/session.ts';
 import type { SessionManager } from '../kafka/session-manager.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -208,6 +209,7 @@ export function createRestServer(deps: RestServerDeps): Server {
 
   function fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
     let restError: RestError;
+    if (err instanceof KafkaError) metrics.kafkaErrors.labels(err.code).inc();
     if (err instanceof RestError) restError = err;
     else if (err instanceof ServiceError) restError = fromServiceError(err);
     else {

@@ -214,6 +214,7 @@ export async function produce(ctx: RequestContext): Promise<void> {
       return { partition: result.partition, offset: result.offset, error_code: null, error: null };
     }
     failed = true;
+    ctx.metrics.kafkaErrors.labels(result.errorCode === 2 ? 'KAFKA_UNAVAILABLE' : 'KAFKA_ERROR').inc();
     return { partition: null, offset: null, error_code: result.errorCode, error: result.error };
   });
   ctx.metrics.recordsProduced.inc(produced);
