@@ -24,7 +24,8 @@ Run 'tollgate <command> --help' for a command's options.
 // drop that one warning, print every other as Node would.
 process.removeAllListeners('warning');
 process.on('warning', (warning) => {
-  if (warning.name !== 'TimeoutNegativeWarning') process.stderr.write(`${warning.name}: ${warning.message}\n`);
+  if (warning.name !== 'TimeoutNegativeWarning')
+    process.stderr.write(`${warning.name}: ${warning.message}\n`);
 });
 
 async function main(argv: string[]): Promise<number> {

@@ -148,8 +148,11 @@ export const configSchema = z
         idleTimeoutSec: z.number().int().min(1).default(300),
         /** Idle close of sessions that hold consumer instances; 0 = never (Karapace default). */
         consumerIdleTimeoutSec: z.number().int().min(0).default(300),
-        /** Close a session this long before its newest token's `exp`. */
-        expiryMarginSec: z.number().int().min(0).default(5),
+        /**
+         * Close a session this long before its newest token's `exp`. At least 2: kafkajs
+         * re-authenticates connections at half this margin before their session ends.
+         */
+        expiryMarginSec: z.number().int().min(2).default(5),
         maxSessions: z.number().int().min(1).default(1000),
         maxConsumersPerPrincipal: z.number().int().min(1).default(16),
       })

@@ -30,6 +30,7 @@ export function createKafkaClient(
   clientId: string,
   sasl: SASLOptions,
   logger: Logger,
+  reauthenticationThresholdMs = 10_000,
 ): KafkaClient {
   const ca = settings.caFile ? readFileSync(settings.caFile, 'utf8') : undefined;
   return new Kafka({
@@ -37,6 +38,7 @@ export function createKafkaClient(
     brokers: [...settings.brokers],
     ssl: settings.ssl ? (ca ? { ca: [ca] } : true) : false,
     sasl,
+    reauthenticationThreshold: reauthenticationThresholdMs,
     connectionTimeout: settings.connectionTimeoutMs,
     requestTimeout: settings.requestTimeoutMs,
     // A few quick retries: a REST caller is waiting, and an outage should answer, not hang.

@@ -11,7 +11,13 @@ export class KafkaError extends ServiceError {
   readonly brokerError: string | null;
   readonly retriable: boolean;
 
-  constructor(code: ErrorCode, message: string, brokerError: string | null, retriable: boolean, cause?: unknown) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    brokerError: string | null,
+    retriable: boolean,
+    cause?: unknown,
+  ) {
     super(code, message, { cause });
     this.name = 'KafkaError';
     this.brokerError = brokerError;
@@ -51,7 +57,9 @@ function innermost(err: KafkaJsErrorShape): KafkaJsErrorShape {
   let current = err;
   for (let depth = 0; depth < 8; depth++) {
     if (current.type) return current;
-    const next = (current.originalError ?? current.cause ?? current.errors?.[0]) as KafkaJsErrorShape | undefined;
+    const next = (current.originalError ?? current.cause ?? current.errors?.[0]) as
+      | KafkaJsErrorShape
+      | undefined;
     if (!next || typeof next !== 'object') return current;
     current = next;
   }
@@ -62,11 +70,14 @@ function innermost(err: KafkaJsErrorShape): KafkaJsErrorShape {
 export function translateKafkaError(err: unknown): KafkaError {
   if (err instanceof KafkaError) return err;
   if (err instanceof ServiceError) return new KafkaError(err.code, err.message, null, false, err);
-  const shape = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as KafkaJsErrorShape;
+  const shape = (
+    typeof err === 'object' && err !== null ? err : { message: String(err) }
+  ) as KafkaJsErrorShape;
   const inner = innermost(shape);
   const type = inner.type ?? null;
   const message = inner.message ?? shape.message ?? 'Kafka error';
-  if (type && AUTHORIZATION_ERRORS.has(type)) return new KafkaError('KAFKA_AUTHZ_FAILED', message, type, false, err);
+  if (type && AUTHORIZATION_ERRORS.has(type))
+    return new KafkaError('KAFKA_AUTHZ_FAILED', message, type, false, err);
   if (type === 'SASL_AUTHENTICATION_FAILED' || inner.name === 'KafkaJSSASLAuthenticationError') {
     return new KafkaError('KAFKA_AUTH_FAILED', message, type, false, err);
   }

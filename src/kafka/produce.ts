@@ -1,6 +1,6 @@
-import type { RecordMetadata } from 'kafkajs';
+import type { Producer, RecordMetadata } from 'kafkajs';
 import { ServiceError } from '../errors.ts';
-import { translateKafkaError } from './kafka-errors.ts';
+import { isUnknownTopic, translateKafkaError } from './kafka-errors.ts';
 import type { KafkaSession } from './session.ts';
 import { describeTopic } from './topics.ts';
 
@@ -114,11 +114,10 @@ export async function produceRecords(
   }
   if (byPartition.size === 0) return results;
 
-  const producer = await session.getProducer();
   await Promise.all(
     [...byPartition].map(async ([partition, indexes]) => {
       try {
-        const metadata: RecordMetadata[] = await producer.send({
+        const metadata: RecordMetadata[] = await sendWithRecovery(session, {
           topic,
           acks: -1,
           timeout: timeoutMs,
@@ -146,6 +145,23 @@ export async function produceRecords(
     }),
   );
   return results;
+}
+
+type SendRequest = Parameters<Producer['send']>[0];
+
+/**
+ * One send; when kafkajs reports an unknown topic for a topic the admin client just described,
+ * the producer's own metadata is stale (a topic it used was deleted: see
+ * KafkaSession.resetClient), so retry once on a fresh producer.
+ */
+async function sendWithRecovery(session: KafkaSession, request: SendRequest): Promise<RecordMetadata[]> {
+  try {
+    return await (await session.getProducer()).send(request);
+  } catch (err) {
+    if (!isUnknownTopic(translateKafkaError(err))) throw err;
+    session.resetClient('producer');
+    return (await session.getProducer()).send(request);
+  }
 }
 
 export function assertPartitionExists(topic: string, partition: number, count: number): void {

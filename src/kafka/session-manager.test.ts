@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { parseConfig } from '../config/load.ts';
-import { ServiceError } from '../errors.ts';
+import type { ServiceError } from '../errors.ts';
 import { Metrics } from '../metrics/metrics.ts';
-import { SessionManager } from './session-manager.ts';
+import { reauthenticationThresholdFor, SessionManager } from './session-manager.ts';
 
 // Sessions are created without connecting (kafkajs connects lazily), so these run offline.
 
@@ -11,7 +11,7 @@ function setup(overrides: Record<string, unknown> = {}, now = () => Date.now()) 
   const config = parseConfig({
     issuers: [{ issuer: 'https://idp.example.com', audiences: ['kafka'] }],
     kafka: { brokers: ['127.0.0.1:1'] },
-    sessions: { expiryMarginSec: 0, ...overrides },
+    sessions: { expiryMarginSec: 2, ...overrides },
   });
   const metrics = new Metrics({ collectDefault: false });
   const manager = new SessionManager(config, metrics, pino({ level: 'silent' }), { now });
@@ -25,6 +25,16 @@ async function counter(metrics: Metrics, name: string, labels = ''): Promise<num
   const line = text.split('\n').find((l) => l.startsWith(labels ? `${name}{${labels}}` : `${name} `));
   return line ? Number(line.split(' ').at(-1)) : 0;
 }
+
+describe('reauthenticationThresholdFor', () => {
+  it('stays below the expiry margin, so a re-authentication never hands over a token already due', () => {
+    for (const marginSec of [2, 5, 30, 300]) {
+      const threshold = reauthenticationThresholdFor(marginSec);
+      assert.ok(threshold < marginSec * 1000, `margin ${marginSec}s`);
+      assert.ok(threshold >= 1000, 'longer than a consumer fetch wait');
+    }
+  });
+});
 
 describe('SessionManager', () => {
   it('gives one session per principal and swaps in a longer-lived token', async () => {
@@ -63,7 +73,7 @@ describe('SessionManager', () => {
 
   it('closes a session at its token expiry when no newer token arrived', async () => {
     const { manager, metrics } = setup();
-    const session = manager.acquire(alice, { token: 't', expiresAtMs: Date.now() + 200 });
+    const session = manager.acquire(alice, { token: 't', expiresAtMs: Date.now() + 2_200 });
     await new Promise((resolve) => setTimeout(resolve, 400));
     assert.equal(session.closed, true);
     assert.equal(manager.size, 0);
@@ -72,7 +82,7 @@ describe('SessionManager', () => {
 
   it('keeps a session whose token was refreshed before expiry', async () => {
     const { manager } = setup();
-    const session = manager.acquire(alice, { token: 't1', expiresAtMs: Date.now() + 200 });
+    const session = manager.acquire(alice, { token: 't1', expiresAtMs: Date.now() + 2_200 });
     manager.acquire(alice, { token: 't2', expiresAtMs: Date.now() + 60_000 });
     await new Promise((resolve) => setTimeout(resolve, 400));
     assert.equal(session.closed, false);
@@ -94,7 +104,13 @@ describe('SessionManager', () => {
     let clock = Date.now();
     const { manager } = setup({ idleTimeoutSec: 60, consumerIdleTimeoutSec: 600 }, () => clock);
     const session = manager.acquire(alice, { token: 't', expiresAtMs: clock + 3_600_000 });
-    const consumer = { lastUsedMs: clock, closedWith: '', close: async (reason: string) => void (consumer.closedWith = reason) };
+    const consumer = {
+      lastUsedMs: clock,
+      closedWith: '',
+      async close(reason: string) {
+        consumer.closedWith = reason;
+      },
+    };
     session.consumers.set('g\u0000i', consumer);
     clock += 120_000;
     session.touch();

@@ -13,6 +13,19 @@ import { KafkaSession, type SessionCredentials, type SessionIdentity } from './s
  * - at shutdown.
  */
 
+/**
+ * When kafkajs re-authenticates a connection (KIP-368): this long before the session lifetime
+ * the broker granted runs out. It must stay below the expiry margin: the token handed over at
+ * re-authentication then always has more than this threshold left. With the kafkajs default
+ * (10 s) and a token nearer its end than that, kafkajs re-authenticates again at once, and
+ * Kafka 4.1 answers ILLEGAL_SASL_STATE (measured: one send in forty failed at each refresh).
+ * It must also exceed the longest request a connection has in flight (consumer fetches wait
+ * at most 500 ms), so a request never outlives the session it started in.
+ */
+export function reauthenticationThresholdFor(expiryMarginSec: number): number {
+  return Math.max(1000, Math.floor((expiryMarginSec * 1000) / 2));
+}
+
 export interface SessionManagerOptions {
   readonly now?: () => number;
 }
@@ -24,6 +37,7 @@ export class SessionManager {
   private readonly metrics: Metrics;
   private readonly logger: Logger;
   private readonly now: () => number;
+  private readonly reauthenticationThresholdMs: number;
   private sweepTimer: NodeJS.Timeout | null = null;
   private stopping = false;
 
@@ -32,6 +46,7 @@ export class SessionManager {
     this.metrics = metrics;
     this.logger = logger;
     this.now = options.now ?? Date.now;
+    this.reauthenticationThresholdMs = reauthenticationThresholdFor(config.sessions.expiryMarginSec);
   }
 
   start(): void {
@@ -66,7 +81,10 @@ export class SessionManager {
     if (this.sessions.size >= this.config.sessions.maxSessions) {
       throw new ServiceError('LIMIT_REACHED', `session limit reached (${this.config.sessions.maxSessions})`);
     }
-    session = new KafkaSession(key, identity, credentials, this.config.kafka, this.logger, { now: this.now });
+    session = new KafkaSession(key, identity, credentials, this.config.kafka, this.logger, {
+      now: this.now,
+      reauthenticationThresholdMs: this.reauthenticationThresholdMs,
+    });
     this.sessions.set(key, session);
     this.metrics.sessionsActive.set(this.sessions.size);
     this.armExpiry(session);
@@ -74,11 +92,16 @@ export class SessionManager {
   }
 
   /** A session that is not tied to a caller's token (authorization off: Tollgate's own identity). */
-  createServiceSession(identity: SessionIdentity, sasl: SASLOptions | null, credentials: SessionCredentials | null) {
+  createServiceSession(
+    identity: SessionIdentity,
+    sasl: SASLOptions | null,
+    credentials: SessionCredentials | null,
+  ) {
     const key = `service\u0000${identity.principal}`;
     const session = new KafkaSession(key, identity, credentials, this.config.kafka, this.logger, {
       now: this.now,
       sasl: sasl ?? undefined,
+      reauthenticationThresholdMs: this.reauthenticationThresholdMs,
     });
     this.sessions.set(key, session);
     this.metrics.sessionsActive.set(this.sessions.size);
@@ -124,7 +147,12 @@ export class SessionManager {
     this.metrics.sessionsActive.set(this.sessions.size);
     this.metrics.sessionsClosed.labels(reason).inc();
     this.logger.info(
-      { event: 'session_closed', reason, principal: session.identity.principal, consumers: session.consumers.size },
+      {
+        event: 'session_closed',
+        reason,
+        principal: session.identity.principal,
+        consumers: session.consumers.size,
+      },
       'Kafka session closed',
     );
     await session.close(reason);

@@ -53,7 +53,7 @@ export class KafkaSession {
     credentials: SessionCredentials | null,
     settings: Config['kafka'],
     logger: Logger,
-    options: { now: () => number; sasl?: SASLOptions },
+    options: { now: () => number; sasl?: SASLOptions; reauthenticationThresholdMs?: number },
   ) {
     this.key = key;
     this.identity = identity;
@@ -71,7 +71,13 @@ export class KafkaSession {
         return { value: this.token };
       },
     };
-    this.client = createKafkaClient(settings, `tollgate-${identity.principal}`, sasl, logger);
+    this.client = createKafkaClient(
+      settings,
+      `tollgate-${identity.principal}`,
+      sasl,
+      logger,
+      options.reauthenticationThresholdMs,
+    );
   }
 
   get tokenExpiresAtMs(): number {
@@ -141,6 +147,19 @@ export class KafkaSession {
   }
 
   /**
+   * Drops the producer (or admin client) so the next use builds a fresh one. kafkajs keeps every
+   * topic a client ever touched in its metadata requests; once one of them is deleted, every
+   * metadata refresh of that client fails with UNKNOWN_TOPIC_OR_PARTITION, for all topics. A
+   * fresh client starts with an empty topic list.
+   */
+  resetClient(kind: 'producer' | 'admin'): void {
+    const old = kind === 'producer' ? this.producer : this.admin;
+    if (kind === 'producer') this.producer = null;
+    else this.admin = null;
+    void old?.then((client) => client.disconnect()).catch(() => {});
+  }
+
+  /**
    * Closes consumers (they commit what auto-commit promised and leave their groups), then
    * flushes and disconnects the producer and the admin client. Never rejects.
    */
@@ -153,10 +172,7 @@ export class KafkaSession {
     const admin = this.admin;
     this.producer = null;
     this.admin = null;
-    await Promise.allSettled([
-      producer?.then((p) => p.disconnect()),
-      admin?.then((a) => a.disconnect()),
-    ]);
+    await Promise.allSettled([producer?.then((p) => p.disconnect()), admin?.then((a) => a.disconnect())]);
   }
 
   private assertOpen(): void {

@@ -33,11 +33,19 @@ export interface ConfigEntry {
 }
 
 async function withAdmin<T>(session: KafkaSession, run: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = await session.getAdmin();
   try {
-    return await run(admin);
+    return await run(await session.getAdmin());
   } catch (err) {
-    throw translateKafkaError(err);
+    const failure = translateKafkaError(err);
+    if (!isUnknownTopic(failure)) throw failure;
+    // Maybe a topic this client touched before was deleted (see KafkaSession.resetClient):
+    // one retry on a fresh admin client tells that apart from a topic that does not exist.
+    session.resetClient('admin');
+    try {
+      return await run(await session.getAdmin());
+    } catch (retryErr) {
+      throw translateKafkaError(retryErr);
+    }
   }
 }
 

@@ -10,8 +10,21 @@ import { RestError } from './rest-error.ts';
 export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limitBytes) {
-    req.resume();
-    return Promise.reject(tooLarge());
+    // Drain before answering: a proxy still sending the body would see the early answer and
+    // the closed stream as an upstream reset (Envoy turned it into a 503).
+    return new Promise((_resolve, reject) => {
+      const give = () => reject(tooLarge());
+      const timer = setTimeout(give, 10_000);
+      req.on('end', () => {
+        clearTimeout(timer);
+        give();
+      });
+      req.on('error', () => {
+        clearTimeout(timer);
+        give();
+      });
+      req.resume();
+    });
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -21,15 +34,16 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buff
       if (failed) return;
       size += chunk.length;
       if (size > limitBytes) {
+        // Keep reading (and discarding) to the end, then answer; see above.
         failed = true;
         chunks.length = 0;
-        reject(tooLarge());
         return;
       }
       chunks.push(chunk);
     });
     req.on('end', () => {
-      if (!failed) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+      if (failed) reject(tooLarge());
+      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
     });
     req.on('error', (err) => {
       if (!failed) reject(err);
@@ -38,7 +52,7 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buff
 }
 
 function tooLarge(): RestError {
-  return new RestError(413, 413, 'HTTP Request Entity Too Large', { headers: { connection: 'close' } });
+  return new RestError(413, 413, 'HTTP Request Entity Too Large');
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -3,14 +3,16 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
 import { api, createConsumer, JSON_V2 } from './rest-client.ts';
-import { sleep, stackValue, tokenFor } from './stack-env.ts';
+import { createTopic, sleep, stackValue, tokenFor } from './stack-env.ts';
 
 // Session lifecycle on the real stack: token refresh keeps consumers alive, an unrefreshed token
 // closes its session, and a graceful shutdown loses no acknowledged record.
 
 async function metricValue(name: string, labels: string): Promise<number> {
   const text = await (await fetch(`${stackValue('METRICS_URL')}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`) || (labels === '' && l.startsWith(`${name} `)));
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`${name}{${labels}}`) || (labels === '' && l.startsWith(`${name} `)));
   return line ? Number(line.split(' ').at(-1)) : 0;
 }
 
@@ -19,11 +21,16 @@ describe('REST sessions', function () {
 
   it('keeps a consumer reading across token refreshes, without losing or repeating records', async () => {
     // carol is used by this test alone, always with 20-second tokens.
+    const topic = `orders.refresh-${randomUUID().slice(0, 8)}`;
+    await createTopic(topic, 2);
     let token = await tokenFor('carol', { ttl: '20s' });
     const swapsBefore = await metricValue('tollgate_kafka_token_swaps_total', '');
     const group = `carol-${randomUUID().slice(0, 8)}`;
     const path = await createConsumer(token, group, { format: 'json', 'auto.commit.enable': 'false' });
-    assert.equal((await api('POST', `${path}/subscription`, { token, body: { topics: ['orders.eu'] } })).status, 204);
+    assert.equal(
+      (await api('POST', `${path}/subscription`, { token, body: { topics: [topic] } })).status,
+      204,
+    );
     const run = randomUUID();
     const seen: number[] = [];
     let sent = 0;
@@ -35,7 +42,10 @@ describe('REST sessions', function () {
         token = await tokenFor('carol', { ttl: '20s' });
         refreshedAt = Date.now();
       }
-      const produced = await api('POST', '/topics/orders.eu', { token, body: { records: [{ value: { run, n: sent } }] } });
+      const produced = await api('POST', `/topics/${topic}`, {
+        token,
+        body: { records: [{ value: { run, n: sent } }] },
+      });
       assert.equal(produced.status, 200, produced.text);
       sent++;
       const res = await api('GET', `${path}/records?timeout=500`, { token, accept: JSON_V2 });
@@ -47,8 +57,15 @@ describe('REST sessions', function () {
       const res = await api('GET', `${path}/records?timeout=1000`, { token, accept: JSON_V2 });
       for (const r of res.json) if (r.value?.run === run) seen.push(r.value.n);
     }
-    assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: sent }, (_, i) => i), 'each record once');
-    assert.ok((await metricValue('tollgate_kafka_token_swaps_total', '')) > swapsBefore, 'the session swapped tokens');
+    assert.deepEqual(
+      [...seen].sort((a, b) => a - b),
+      Array.from({ length: sent }, (_, i) => i),
+      'each record once',
+    );
+    assert.ok(
+      (await metricValue('tollgate_kafka_token_swaps_total', '')) > swapsBefore,
+      'the session swapped tokens',
+    );
     await api('DELETE', path, { token });
   });
 
@@ -73,13 +90,19 @@ describe('REST sessions', function () {
     const admin = new kafkajs.Kafka({
       clientId: 'shutdown-test',
       brokers: [stackValue('KAFKA_BOOTSTRAP')],
-      sasl: { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: await tokenFor('admin') }) },
+      sasl: {
+        mechanism: 'oauthbearer',
+        oauthBearerProvider: async () => ({ value: await tokenFor('admin') }),
+      },
       logLevel: kafkajs.logLevel.NOTHING,
     });
     const topic = `orders.shutdown-${randomUUID().slice(0, 8)}`;
     const adminClient = admin.admin();
     await adminClient.connect();
-    await adminClient.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true });
+    await adminClient.createTopics({
+      topics: [{ topic, numPartitions: 2, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
 
     const token = await tokenFor('alice');
     const acknowledged = new Set<string>();
@@ -87,7 +110,10 @@ describe('REST sessions', function () {
     const producers = Array.from({ length: 4 }, async () => {
       while (!stop) {
         const id = randomUUID();
-        const res = await api('POST', `/topics/${topic}`, { token, body: { records: [{ value: id }] } }).catch(() => null);
+        const res = await api('POST', `/topics/${topic}`, {
+          token,
+          body: { records: [{ value: id }] },
+        }).catch(() => null);
         if (res?.status === 200) acknowledged.add(id);
         else await sleep(100);
       }
@@ -109,7 +135,7 @@ describe('REST sessions', function () {
     await new Promise<void>((resolve) => {
       void consumer.run({
         eachMessage: async ({ message }) => {
-          found.add(message.value!.toString());
+          found.add(JSON.parse(message.value!.toString()) as string); // written in the json format
           if (found.size >= total) resolve();
         },
       });
