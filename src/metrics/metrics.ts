@@ -51,8 +51,14 @@ export class Metrics {
   constructor(options: { collectDefault?: boolean } = {}) {
     const registry = new client.Registry();
     this.registry = registry;
-    if (options.collectDefault ?? true)
+    if (options.collectDefault ?? true) {
       client.collectDefaultMetrics({ register: registry, prefix: 'tollgate_' });
+      // prom-client names three gauges *_total, which Prometheus reserves for counters
+      // (promtool check metrics refuses them); the same numbers are in tollgate_nodejs_active_*.
+      for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total']) {
+        registry.removeSingleMetric(`tollgate_nodejs_${name}`);
+      }
+    }
     const r = [registry];
 
     this.decisions = new client.Counter({
