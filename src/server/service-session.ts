@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
-import { requestToken } from '../dev/token-client.ts';
+import { requestToken } from '../kafka/client-credentials.ts';
 import type { KafkaSession } from '../kafka/session.ts';
 import type { SessionManager } from '../kafka/session-manager.ts';
 

@@ -1,5 +1,5 @@
 import { readEnvFile, secretVariable } from '../../src/dev/dev-clients.ts';
-import { requestToken, type TokenRequest } from '../../src/dev/token-client.ts';
+import { requestToken, type TokenRequest } from '../../src/kafka/client-credentials.ts';
 
 /** The running local stack, as `make stack-up` described it in .stack/env. */
 

@@ -1,4 +1,4 @@
-/** Client side of the issuer's client_credentials grant (dev CLI, tests, Tollgate's own identity). */
+/** OAuth2 client_credentials grant: Tollgate's own Kafka identity (authorization off), the dev CLI and tests. */
 
 export interface TokenRequest {
   readonly tokenUrl: string;
