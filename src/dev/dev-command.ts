@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
+import { requestToken } from '../kafka/client-credentials.ts';
 import { loadDevClients, readEnvFile, secretVariable } from './dev-clients.ts';
 import { DevIssuer, parseDurationSec } from './issuer.ts';
-import { requestToken } from '../kafka/client-credentials.ts';
 
 const HELP = `tollgate dev — helpers for the local stack (make stack-up)
 

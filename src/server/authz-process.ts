@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
-import { createAclSource } from '../authz/acl-source.ts';
+import { type AclReload, createAclSource, createStaticAclSource } from '../authz/acl-source.ts';
 import { createAuthzService } from '../authz/authz-service.ts';
 import { createChecker } from '../authz/check.ts';
 import { type GrpcServerHandle, startGrpcServer } from '../authz/grpc-server.ts';
@@ -36,7 +36,7 @@ export async function startAuthz(
   metrics: Metrics,
   logger: Logger,
 ): Promise<AuthzHandle> {
-  const aclSource = createAclSource(config.acl.file, config.acl.reloadCheckMs, (result) => {
+  const onReload = (result: AclReload) => {
     metrics.aclReloads.labels(result.ok ? 'ok' : 'error').inc();
     metrics.aclRules.set(result.rules);
     if (result.ok)
@@ -46,7 +46,10 @@ export async function startAuthz(
         { event: 'acl_load_failed', file: config.acl.file, problems: result.problems },
         'ACL file rejected; previous rules stay in force',
       );
-  });
+  };
+  const aclSource = config.authorization
+    ? createAclSource(config.acl.file, config.acl.reloadCheckMs, onReload)
+    : createStaticAclSource();
   await aclSource.reload();
   aclSource.start();
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createAclSource } from '../authz/acl-source.ts';
+import { createAclSource, createStaticAclSource } from '../authz/acl-source.ts';
 import { createChecker } from '../authz/check.ts';
 import type { Config } from '../config/schema.ts';
 import type { TokenVerifier } from '../jwt/verifier.ts';
