@@ -3,14 +3,16 @@
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
+stack_dir="${STACK_DIR:-$root/.stack}"
 trap 'echo; deploy/stack/stack.sh down' EXIT
 trap 'exit 0' INT TERM
 deploy/stack/stack.sh up || exit 1
-# shellcheck disable=SC1091
-source .stack/env
+value() { sed -n "s/^$1=//p" "$stack_dir/env"; }
+TOLLGATE_URL=$(value TOLLGATE_URL) ISSUER_URL=$(value ISSUER_URL) TOKEN_URL=$(value TOKEN_URL)
+KAFKA_BOOTSTRAP=$(value KAFKA_BOOTSTRAP) ENVOY_ADMIN_URL=$(value ENVOY_ADMIN_URL) METRICS_URL=$(value METRICS_URL)
 cat <<MSG
 
-Tollgate is up. Everything runs on 127.0.0.1; .stack/env has the addresses and demo secrets.
+Tollgate is up. Everything runs on 127.0.0.1; $stack_dir/env has the addresses and demo secrets.
 
   REST through Envoy (the way in):  $TOLLGATE_URL
   OIDC issuer:                      $ISSUER_URL  (token endpoint $TOKEN_URL)
@@ -20,14 +22,14 @@ Tollgate is up. Everything runs on 127.0.0.1; .stack/env has the addresses and d
 
 Try it (demo clients: alice reads+writes orders.*, bob reads orders.*, mallory nothing):
 
-  TOKEN=\$(.tools/node/bin/node bin/tollgate.js dev token alice)
+  TOKEN=\$(.tools/node/bin/node bin/tollgate.js dev token alice --env $stack_dir/env)
   curl -s -H "Authorization: Bearer \$TOKEN" $TOLLGATE_URL/topics
   curl -s -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/vnd.kafka.json.v2+json' \\
        -d '{"records":[{"key":"k","value":{"id":1}}]}' $TOLLGATE_URL/topics/orders.eu
-  TOKEN=\$(.tools/node/bin/node bin/tollgate.js dev token mallory)
+  TOKEN=\$(.tools/node/bin/node bin/tollgate.js dev token mallory --env $stack_dir/env)
   curl -s -i -H "Authorization: Bearer \$TOKEN" $TOLLGATE_URL/topics/orders.eu   # 403
 
 Streaming logs (Ctrl-C stops the stack):
 MSG
-tail -n 0 -F .stack/logs/*.log &
+tail -n 0 -F "$stack_dir"/logs/*.log &
 wait $!
