@@ -58,6 +58,8 @@ const BAD: readonly Row[] = [
   ['an unknown nested key', { ...MINIMAL, jwt: { clockSkew: 5 } }, {}, [['jwt', '"clockSkew"']]],
   ['an unknown key in an issuer (a typo)', { issuers: [{ ...ISSUER, audience: 'kafka' }] }, {}, [['issuers.0', '"audience"']]],
   ['an unknown mode', { ...MINIMAL, mode: 'permissive' }, {}, [['mode']]],
+  ['a principal claim path with an empty segment', { issuers: [{ ...ISSUER, principalClaim: 'realm_access..username' }] }, {}, [['issuers.0.principalClaim']]],
+  ['an expiry margin below the re-authentication floor', { ...MINIMAL, sessions: { expiryMarginSec: 1 } }, {}, [['sessions.expiryMarginSec']]],
   ['a number out of range', { ...MINIMAL, jwt: { clockSkewSec: 3600 } }, {}, [['jwt.clockSkewSec']]],
   ['a string where a number belongs', { ...MINIMAL, acl: { reloadCheckMs: '1s' } }, {}, [['acl.reloadCheckMs']]],
   ['an upper-case principal header', { ...MINIMAL, authz: { principalHeader: 'X-Principal' } }, {}, [['authz.principalHeader']]],

@@ -35,7 +35,10 @@ const issuerSchema = z
     audiences: z.array(z.string().min(1)).min(1, 'expected at least one audience'),
     algorithms: z.array(asymmetricAlg).min(1).default(['RS256', 'ES256']),
     /** Claim whose value is the principal; dotted paths walk nested objects. */
-    principalClaim: z.string().min(1).default('sub'),
+    principalClaim: z
+      .string()
+      .regex(/^[^.]+(\.[^.]+)*$/, 'expected a claim name, or names separated by single dots')
+      .default('sub'),
     /** When set, the JWT header `typ` must equal this (e.g. `at+jwt`, RFC 9068). */
     requiredType: z.string().min(1).optional(),
     /** Scopes (space-separated `scope` claim, or `scp` array) every token must carry. */

@@ -3,21 +3,9 @@ import type { ITopicConfig } from 'kafkajs';
 import kafkajs from 'kafkajs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { OPERATIONS } from '../acl/acl-types.ts';
 
 /** Applies deploy/stack/seed.yaml (topics and Kafka ACLs) through the admin listener. Idempotent. */
-
-const OPERATIONS = [
-  'ALL',
-  'READ',
-  'WRITE',
-  'CREATE',
-  'DELETE',
-  'ALTER',
-  'DESCRIBE',
-  'DESCRIBE_CONFIGS',
-  'ALTER_CONFIGS',
-  'IDEMPOTENT_WRITE',
-] as const;
 
 const seedSchema = z
   .object({
