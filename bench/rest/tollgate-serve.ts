@@ -1,0 +1,103 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { freePorts } from '../harness/ports.ts';
+import { answers200, type ServerProcess, startProcess, waitUntil } from '../harness/processes.ts';
+import { REPO_ROOT } from '../harness/tollgate-authz.ts';
+
+/**
+ * `tollgate serve` (authz and rest in one process, the default sidecar) with a generated
+ * configuration on free ports, trusting the local stack's issuer and connecting its
+ * per-principal sessions to the stack's OAUTHBEARER listener. Never the stack's own Tollgate.
+ */
+
+export interface TollgateServe {
+  readonly proc: ServerProcess;
+  readonly grpcPort: number;
+  readonly restUrl: string;
+  readonly metricsUrl: string;
+  /** Sum of a metric family's samples (gauge or counter), e.g. tollgate_kafka_sessions_active. */
+  metric(name: string): Promise<number>;
+}
+
+export interface TollgateServeOptions {
+  readonly name: string;
+  readonly dir: string;
+  readonly issuerUrl: string;
+  readonly principalClaim: string;
+  readonly aclFile: string;
+  readonly kafkaBootstrap: string;
+  readonly cpu: string | null;
+  readonly maxSessions?: number;
+  readonly nodeArgs?: readonly string[];
+}
+
+export async function startTollgateServe(options: TollgateServeOptions): Promise<TollgateServe> {
+  const ports = await freePorts(['grpc', 'http', 'metrics', 'rest'] as const);
+  const configFile = join(options.dir, `${options.name}.yaml`);
+  const config = {
+    mode: 'enforce',
+    authorization: true,
+    issuers: [
+      {
+        issuer: options.issuerUrl,
+        audiences: ['kafka'],
+        algorithms: ['RS256', 'ES256'],
+        principalClaim: options.principalClaim,
+        requiredType: 'at+jwt',
+      },
+    ],
+    acl: { file: options.aclFile, reloadCheckMs: 60000 },
+    authz: {
+      grpcListen: `127.0.0.1:${ports.grpc}`,
+      httpListen: `127.0.0.1:${ports.http}`,
+      logAllows: false,
+    },
+    metrics: { listen: `127.0.0.1:${ports.metrics}` },
+    rest: { listen: `127.0.0.1:${ports.rest}` },
+    kafka: { brokers: [options.kafkaBootstrap] },
+    // Idle sessions must stay up for the whole measurement (part 5 holds them for minutes).
+    sessions: {
+      sweepIntervalSec: 30,
+      idleTimeoutSec: 3600,
+      consumerIdleTimeoutSec: 3600,
+      maxSessions: options.maxSessions ?? 1000,
+    },
+    log: { level: 'warn' },
+  };
+  writeFileSync(configFile, stringify(config));
+  const proc = startProcess({
+    name: options.name,
+    command: process.execPath,
+    args: [...(options.nodeArgs ?? []), join(REPO_ROOT, 'bin', 'tollgate.js'), 'serve', '-c', configFile],
+    cpu: options.cpu,
+    logFile: join(options.dir, `${options.name}.log`),
+    cwd: options.dir,
+  });
+  try {
+    await waitUntil(
+      `${options.name} /readyz`,
+      () => answers200(`http://127.0.0.1:${ports.http}/readyz`),
+      20000,
+      proc,
+    );
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+  const metricsUrl = `http://127.0.0.1:${ports.metrics}/metrics`;
+  return {
+    proc,
+    grpcPort: ports.grpc,
+    restUrl: `http://127.0.0.1:${ports.rest}`,
+    metricsUrl,
+    async metric(name) {
+      const text = await (await fetch(metricsUrl)).text();
+      let sum = 0;
+      for (const line of text.split('\n')) {
+        if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.split(' ').pop());
+      }
+      return sum;
+    },
+  };
+}
