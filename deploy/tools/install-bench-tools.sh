@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the benchmark tools from source into .tools/bin, pinned (bench/README.md says why each):
-#   ghz               gRPC load generator: parts 1 and 2 (Check in isolation, Tollgate vs OPA)
+#   grpc-load         our open-loop gRPC load generator (bench/loadgen): parts 1 and 2
+#   ghz               the common gRPC load generator, the alternative (--loadgen ghz)
 #   opa-envoy-plugin  OPA with its Envoy ext_authz gRPC plugin: the peer in part 2
 #   oha               HTTP load generator: part 3 (through Envoy); from crates.io with cargo
 # Go module and build caches stay in the repo (.cache/go), cargo's build dir in .cache/cargo,
@@ -30,8 +31,19 @@ is_current() { [ -x "$bin/$1" ] && [ "$(cat "$bin/.$1.version" 2>/dev/null)" = "
 stamp() { echo "$2" >"$bin/.$1.version"; }
 
 need_go() {
-  command -v go >/dev/null || fail "go is missing (Go >= 1.24 builds ghz and opa-envoy-plugin)"
+  command -v go >/dev/null || fail "go is missing (Go >= 1.26 builds grpc-load, ghz and opa-envoy-plugin)"
 }
+
+# Ours: rebuilt whenever its source changes (the stamp is a hash of the module's files).
+loadgen="$root/bench/loadgen"
+LOADGEN_VERSION="src-$(cat "$loadgen/go.mod" "$loadgen/go.sum" "$loadgen/main.go" | sha256sum | cut -c1-12)"
+if ! is_current grpc-load "$LOADGEN_VERSION"; then
+  need_go
+  echo "==> building grpc-load (bench/loadgen)"
+  (cd "$loadgen" && go build -mod=readonly -trimpath -ldflags='-s -w' -o "$bin/grpc-load" .) \
+    || fail "building bench/loadgen failed"
+  stamp grpc-load "$LOADGEN_VERSION"
+fi
 
 if ! is_current ghz "$GHZ_VERSION"; then
   need_go

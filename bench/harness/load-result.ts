@@ -1,0 +1,67 @@
+/**
+ * What one load run measured, the same shape whichever generator ran it, and the median of
+ * repeated runs. Latencies are milliseconds, throughput is completed requests per second.
+ */
+
+export interface LoadResult {
+  /** Requested rate; null for a closed-loop saturation run. */
+  readonly targetRps: number | null;
+  /** Requests completed (any answer) per second of the measured window. */
+  readonly rps: number;
+  readonly requests: number;
+  /** Transport failures: timeouts, refused connections, RPC errors, non-2xx/4xx HTTP. */
+  readonly errors: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly p999Ms: number;
+  readonly maxMs: number;
+}
+
+/** Nearest-rank percentile of ascending `sorted` (q in 0..1). */
+export function percentile(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+export function median(values: readonly number[]): number {
+  const finite = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (finite.length === 0) return Number.NaN;
+  const mid = finite.length >> 1;
+  return finite.length % 2 === 1 ? finite[mid]! : (finite[mid - 1]! + finite[mid]!) / 2;
+}
+
+/** Builds a LoadResult from raw latencies (ms, any order) over a window of `seconds`. */
+export function summarize(
+  targetRps: number | null,
+  latenciesMs: Float64Array,
+  errors: number,
+  seconds: number,
+): LoadResult {
+  latenciesMs.sort();
+  return {
+    targetRps,
+    rps: seconds > 0 ? latenciesMs.length / seconds : 0,
+    requests: latenciesMs.length,
+    errors,
+    p50Ms: percentile(latenciesMs, 0.5),
+    p99Ms: percentile(latenciesMs, 0.99),
+    p999Ms: percentile(latenciesMs, 0.999),
+    maxMs: latenciesMs.length > 0 ? latenciesMs[latenciesMs.length - 1]! : Number.NaN,
+  };
+}
+
+/** The median of each figure across repeats of the same run (the figure quoted). */
+export function medianOf(runs: readonly LoadResult[]): LoadResult {
+  const pick = (f: (r: LoadResult) => number) => median(runs.map(f));
+  return {
+    targetRps: runs[0]?.targetRps ?? null,
+    rps: pick((r) => r.rps),
+    requests: pick((r) => r.requests),
+    errors: pick((r) => r.errors),
+    p50Ms: pick((r) => r.p50Ms),
+    p99Ms: pick((r) => r.p99Ms),
+    p999Ms: pick((r) => r.p999Ms),
+    maxMs: pick((r) => r.maxMs),
+  };
+}

@@ -1,0 +1,10 @@
+import type { BenchPart } from './harness/results.ts';
+import { checkIsolation } from './parts/check-isolation.ts';
+import { checkVsOpa } from './parts/check-vs-opa.ts';
+import { throughEnvoy } from './parts/through-envoy.ts';
+
+/**
+ * Every benchmark part, in the order `make bench` runs them and BENCHMARKS.md shows them.
+ * A new part is a file in parts/ exporting a BenchPart, and one line here.
+ */
+export const PARTS: readonly BenchPart[] = [checkIsolation, checkVsOpa, throughEnvoy];

@@ -1,0 +1,157 @@
+import { join } from 'node:path';
+import {
+  type CheckMatrix,
+  type CheckPoint,
+  loadCheck,
+  loadgenNote,
+  measureCheckMatrix,
+  saturationRps,
+  warmUp,
+} from '../harness/check-load.ts';
+import { assertVerdicts } from '../harness/check-probe.ts';
+import { type BenchContext, WORKLOAD_LABEL, WORKLOADS, type Workload } from '../harness/context.ts';
+import { priorityNote } from '../harness/processes.ts';
+import type { BenchPart, PartResult, TargetVerdict } from '../harness/results.ts';
+import { startTollgateAuthz } from '../harness/tollgate-authz.ts';
+import { ms, rateLabel, rps, table } from '../report/markdown.ts';
+
+/**
+ * Part 1: `tollgate authz` alone, driven over gRPC at rising fixed rates and at
+ * saturation, for a cached token, a fresh token per request and invalid tokens.
+ */
+
+interface CheckIsolationData {
+  readonly matrix: CheckMatrix;
+  /** Share of verified-token cache lookups that missed during a fresh-token probe run. */
+  readonly freshCacheMissRatio: number;
+  readonly profiles: readonly string[];
+}
+
+const SYSTEM = 'tollgate';
+const TARGET_RATE = 5000;
+const TARGET_P99_MS = 1;
+
+function pointAt(points: readonly CheckPoint[] | undefined, rate: number | null): CheckPoint | undefined {
+  return points?.find((p) => p.rate === rate);
+}
+
+async function run(ctx: BenchContext): Promise<PartResult> {
+  const startedAt = new Date();
+  const fx = await ctx.fixtures();
+  const profileDir = join(ctx.runDir, 'profiles-check');
+  const tollgate = await startTollgateAuthz({
+    name: 'tollgate-check',
+    dir: ctx.runDir,
+    issuerUrl: fx.tokens.issuerUrl,
+    aclFile: fx.tollgateAclFile,
+    cpu: ctx.pinning.server,
+    nodeArgs: ctx.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  });
+  const target = { name: SYSTEM, grpcTarget: tollgate.grpcTarget, pid: tollgate.proc.pid };
+  let data: CheckIsolationData;
+  try {
+    await assertVerdicts(
+      'tollgate cached',
+      target.grpcTarget,
+      fx.checkPools.cached.jsonFileFor(target.grpcTarget),
+      true,
+    );
+    await assertVerdicts(
+      'tollgate fresh',
+      target.grpcTarget,
+      fx.checkPools.fresh.jsonFileFor(target.grpcTarget),
+      true,
+    );
+    await assertVerdicts(
+      'tollgate invalid',
+      target.grpcTarget,
+      fx.checkPools.invalid.jsonFileFor(target.grpcTarget),
+      false,
+    );
+    ctx.log('part check: warming up');
+    await warmUp(ctx, target, WORKLOADS);
+
+    // The fresh pool must really miss the verified-token cache, or (b) would measure (a).
+    const hits0 = await tollgate.counter('tollgate_jwt_cache_requests_total', 'result="hit"');
+    const misses0 = await tollgate.counter('tollgate_jwt_cache_requests_total', 'result="miss"');
+    await loadCheck(ctx, target, 'fresh', { rps: 1000, durationSec: 2, concurrency: 4 });
+    const hits = (await tollgate.counter('tollgate_jwt_cache_requests_total', 'result="hit"')) - hits0;
+    const misses = (await tollgate.counter('tollgate_jwt_cache_requests_total', 'result="miss"')) - misses0;
+
+    ctx.log('part check: measuring');
+    const matrix = await measureCheckMatrix(ctx, [target], WORKLOADS);
+    data = { matrix, freshCacheMissRatio: misses / Math.max(1, hits + misses), profiles: [] };
+  } finally {
+    await tollgate.proc.stop();
+  }
+  if (ctx.profile) data = { ...data, profiles: [profileDir] };
+
+  const point = pointAt(data.matrix[SYSTEM]?.cached, TARGET_RATE);
+  const at5k = point?.median;
+  const saturation = saturationRps(data.matrix, SYSTEM, 'cached');
+  const targets: TargetVerdict[] = [
+    {
+      target: `Cached-token Check: p99 under ${TARGET_P99_MS} ms at ${TARGET_RATE.toLocaleString('en-US')} requests/s`,
+      measured: at5k
+        ? `p99 ${ms(at5k.p99Ms)} ms at ${rps(at5k.rps)} rps (median of ${point?.runs.length} runs;` +
+          ` saturation ${rps(saturation)} rps)`
+        : point
+          ? `over capacity: saturation ${rps(saturation)} rps is below ${rps(TARGET_RATE)}`
+          : 'rate not in this run',
+      met: at5k ? at5k.p99Ms < TARGET_P99_MS && at5k.errors === 0 : point ? false : null,
+    },
+  ];
+  return {
+    id: checkIsolation.id,
+    title: checkIsolation.title,
+    startedAt: startedAt.toISOString(),
+    durationSec: (Date.now() - startedAt.getTime()) / 1000,
+    method: [
+      loadgenNote(ctx),
+      `${ctx.settings.durationSec} s per run, ${ctx.settings.repeats} runs per point, medians quoted; ` +
+        'saturation first, then the fixed rates up to it: a rate above the saturation throughput of ' +
+        'the same repeat is not run (over capacity). After every run the server must go idle.',
+      ctx.pinning.server === null
+        ? 'Not pinned (taskset missing or one CPU).'
+        : `Tollgate pinned to CPU ${ctx.pinning.server}, the load generator to CPU ${ctx.pinning.loadgen} (taskset -c). ${priorityNote()}`,
+      `Fresh-token pool: ${ctx.settings.tokenPoolSize} distinct RS256 tokens round robin, over the ` +
+        `10,000-entry cache: ${(data.freshCacheMissRatio * 100).toFixed(1)}% cache misses measured.`,
+    ],
+    data,
+    targets,
+  };
+}
+
+function render(result: PartResult): string {
+  const data = result.data as CheckIsolationData;
+  const sections: string[] = [];
+  for (const workload of WORKLOADS) {
+    const points = data.matrix[SYSTEM]?.[workload as Workload];
+    if (!points) continue;
+    const rows = points.map((p) =>
+      p.median === null
+        ? [rateLabel(p.rate), 'over capacity', '', '', '', '']
+        : [
+            rateLabel(p.rate),
+            rps(p.median.rps),
+            ms(p.median.p50Ms),
+            ms(p.median.p99Ms),
+            ms(p.median.p999Ms),
+            String(p.median.errors),
+          ],
+    );
+    sections.push(
+      `**${WORKLOAD_LABEL[workload as Workload]}**\n\n` +
+        table(['rate', 'throughput (rps)', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors'], rows),
+    );
+  }
+  return sections.join('\n\n');
+}
+
+export const checkIsolation: BenchPart = {
+  id: 'check',
+  title: 'Check in isolation (Tollgate over gRPC)',
+  needs: ['grpcLoad'],
+  run,
+  render,
+};

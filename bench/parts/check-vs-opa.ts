@@ -1,0 +1,190 @@
+import {
+  type CheckMatrix,
+  type CheckPoint,
+  loadgenNote,
+  measureCheckMatrix,
+  warmUp,
+} from '../harness/check-load.ts';
+import { assertVerdicts } from '../harness/check-probe.ts';
+import { type BenchContext, WORKLOAD_LABEL, WORKLOADS, type Workload } from '../harness/context.ts';
+import { startOpaEnvoy } from '../harness/opa-envoy.ts';
+import { priorityNote } from '../harness/processes.ts';
+import type { BenchPart, PartResult, TargetVerdict } from '../harness/results.ts';
+import { startTollgateAuthz } from '../harness/tollgate-authz.ts';
+import { ms, rateLabel, ratio, rps, table } from '../report/markdown.ts';
+
+/**
+ * Part 2: the part 1 workload against Tollgate and OPA's Envoy plugin (bench/opa/policy.rego)
+ * in the same run, both servers up and pinned to the same CPU, the load alternating between
+ * them run by run. Ratios are Tollgate ÷ OPA.
+ */
+
+const TOLLGATE = 'tollgate';
+const OPA = 'opa-envoy';
+
+interface CheckVsOpaData {
+  readonly matrix: CheckMatrix;
+}
+
+const OVER = 'over capacity';
+
+function ratioRow(t: CheckPoint, o: CheckPoint): string[] {
+  const tm = t.median;
+  const om = o.median;
+  return [
+    rateLabel(t.rate),
+    tm ? rps(tm.rps) : OVER,
+    om ? rps(om.rps) : OVER,
+    tm && om ? ratio(tm.rps / om.rps) : '–',
+    tm ? ms(tm.p99Ms) : '–',
+    om ? ms(om.p99Ms) : '–',
+    tm && om ? ratio(tm.p99Ms / om.p99Ms) : '–',
+    `${tm?.errors ?? '–'} / ${om?.errors ?? '–'}`,
+  ];
+}
+
+async function run(ctx: BenchContext): Promise<PartResult> {
+  const startedAt = new Date();
+  const fx = await ctx.fixtures();
+  const tollgate = await startTollgateAuthz({
+    name: 'tollgate-vs-opa',
+    dir: ctx.runDir,
+    issuerUrl: fx.tokens.issuerUrl,
+    aclFile: fx.tollgateAclFile,
+    cpu: ctx.pinning.server,
+  });
+  let matrix: CheckMatrix;
+  try {
+    const opa = await startOpaEnvoy({
+      bin: ctx.tools.opa,
+      name: 'opa-envoy',
+      dir: ctx.runDir,
+      issuerUrl: fx.tokens.issuerUrl,
+      jwksJson: fx.tokens.jwksJson,
+      acl: fx.acl,
+      cpu: ctx.pinning.server,
+    });
+    try {
+      const targets = [
+        { name: TOLLGATE, grpcTarget: tollgate.grpcTarget, pid: tollgate.proc.pid },
+        { name: OPA, grpcTarget: opa.grpcTarget, pid: opa.proc.pid },
+      ];
+      for (const target of targets) {
+        await assertVerdicts(
+          `${target.name} cached`,
+          target.grpcTarget,
+          fx.checkPools.cached.jsonFileFor(target.grpcTarget),
+          true,
+        );
+        await assertVerdicts(
+          `${target.name} fresh`,
+          target.grpcTarget,
+          fx.checkPools.fresh.jsonFileFor(target.grpcTarget),
+          true,
+        );
+        await assertVerdicts(
+          `${target.name} invalid`,
+          target.grpcTarget,
+          fx.checkPools.invalid.jsonFileFor(target.grpcTarget),
+          false,
+        );
+      }
+      ctx.log('part opa: warming up both');
+      for (const target of targets) await warmUp(ctx, target, WORKLOADS);
+      ctx.log('part opa: measuring, alternating');
+      matrix = await measureCheckMatrix(ctx, targets, WORKLOADS);
+    } finally {
+      await opa.proc.stop();
+    }
+  } finally {
+    await tollgate.proc.stop();
+  }
+
+  const t = matrix[TOLLGATE]?.cached?.find((p) => p.rate === null)?.median;
+  const o = matrix[OPA]?.cached?.find((p) => p.rate === null)?.median;
+  const targets: TargetVerdict[] = [
+    {
+      target: "Cached-token Check: at least 2× OPA-Envoy's saturation throughput at equal or lower p99",
+      measured:
+        t && o
+          ? `${rps(t.rps)} vs ${rps(o.rps)} rps (${ratio(t.rps / o.rps)}), p99 ${ms(t.p99Ms)} vs ${ms(o.p99Ms)} ms`
+          : 'not measured',
+      met: t && o ? t.rps >= 2 * o.rps && t.p99Ms <= o.p99Ms : null,
+    },
+  ];
+  return {
+    id: checkVsOpa.id,
+    title: checkVsOpa.title,
+    startedAt: startedAt.toISOString(),
+    durationSec: (Date.now() - startedAt.getTime()) / 1000,
+    method: [
+      loadgenNote(ctx),
+      'OPA: opa-envoy-plugin running bench/opa/policy.rego: io.jwt.decode_verify against the same JWKS ' +
+        '(as data), `sub` → User:<sub>, the same ACL table as data, the same route → operation mapping ' +
+        'for the benchmarked routes; its io.jwt cache on with 10,000 entries (Tollgate’s default size).',
+      'A fixed rate above what a system sustained at saturation in the same repeat is not run for it ' +
+        '(over capacity): past capacity an open-loop run only measures a growing backlog.',
+      'Both servers up for the whole part' +
+        (ctx.pinning.server === null
+          ? ', not pinned.'
+          : `, both pinned to CPU ${ctx.pinning.server}; the load generator on CPU ${ctx.pinning.loadgen}.`) +
+        ` Load alternates between them run by run (A B, B A, ...). ${priorityNote()}`,
+      'Before any load both are asked one Check per workload and must allow the valid tokens ' +
+        '(setting x-tollgate-principal) and deny the invalid ones.',
+      'Tollgate logs each denial (a pino line per invalid token), as in production; OPA’s decision ' +
+        'logs are off, its default.',
+      `${ctx.settings.durationSec} s per run, ${ctx.settings.repeats} runs per point, medians quoted.`,
+    ],
+    data: { matrix } satisfies CheckVsOpaData,
+    targets,
+  };
+}
+
+function render(result: PartResult): string {
+  const { matrix } = result.data as CheckVsOpaData;
+  const sections: string[] = [];
+  for (const workload of WORKLOADS) {
+    const tp = matrix[TOLLGATE]?.[workload as Workload];
+    const op = matrix[OPA]?.[workload as Workload];
+    if (!tp || !op) continue;
+    const rows = tp.map((t, i) => ratioRow(t, op[i]!));
+    sections.push(
+      `**${WORKLOAD_LABEL[workload as Workload]}**\n\n` +
+        table(
+          [
+            'rate',
+            'Tollgate rps',
+            'OPA rps',
+            'rps T÷O',
+            'Tollgate p99 ms',
+            'OPA p99 ms',
+            'p99 T÷O',
+            'errors T / O',
+          ],
+          rows,
+        ),
+    );
+  }
+  const p50 = (WORKLOADS as readonly string[]).map((workload) => {
+    const tp = matrix[TOLLGATE]?.[workload] ?? [];
+    const op = matrix[OPA]?.[workload] ?? [];
+    return [
+      WORKLOAD_LABEL[workload as Workload],
+      ...tp.map(
+        (t, i) =>
+          `${t.median ? ms(t.median.p50Ms) : OVER} / ${op[i]?.median ? ms(op[i].median.p50Ms) : OVER}`,
+      ),
+    ];
+  });
+  const rates = matrix[TOLLGATE]?.cached?.map((p) => rateLabel(p.rate)) ?? [];
+  sections.push(`**p50 ms, Tollgate / OPA**\n\n${table(['workload', ...rates], p50)}`);
+  return sections.join('\n\n');
+}
+
+export const checkVsOpa: BenchPart = {
+  id: 'opa',
+  title: 'Check: Tollgate vs OPA-Envoy',
+  needs: ['grpcLoad', 'opa'],
+  run,
+  render,
+};
