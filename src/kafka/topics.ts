@@ -97,7 +97,7 @@ export async function topicConfigs(session: KafkaSession, topic: string): Promis
       }),
     );
     const resource = result.resources[0];
-    if (!resource || resource.errorCode !== 0) {
+    if (resource?.errorCode !== 0) {
       throw new ServiceError('TOPIC_NOT_FOUND', `Topic ${topic} not found`);
     }
     return resource.configEntries.map((e) => ({

@@ -8,7 +8,7 @@ import {
 } from '../kafka/consumer-instance.ts';
 import { type DataFormat, decodeField } from './record-format.ts';
 import { assertTopicAllowed, type RequestContext } from './request-context.ts';
-import { sendEmpty, sendJson } from './respond.ts';
+import { send, sendEmpty, sendJson, sortKeysDeep } from './respond.ts';
 import { RestError, serverError, unprocessable } from './rest-error.ts';
 
 /**
@@ -246,28 +246,28 @@ export async function fetchRecords(ctx: RequestContext): Promise<void> {
   const records = timeoutMs === 0 || maxBytes === 0 ? [] : await instance.fetch(timeoutMs, maxBytes);
   const format = instance.options.format;
   let bytes = 0;
+  // Records are the largest answers: each item is built with its keys already in sorted order
+  // (and json values sorted once, here), so the body is one plain JSON.stringify.
   const out = records.map((r) => {
     bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
-    const item: Record<string, unknown> = {
-      topic: r.topic,
-      partition: r.partition,
-      offset: r.offset,
-      timestamp: r.timestamp,
+    const headers =
+      r.headers.length > 0
+        ? r.headers.map((h) => ({ key: h.key, value: h.value === null ? null : h.value.toString('base64') }))
+        : undefined;
+    return {
+      headers,
       // A key that does not decode is returned as base64 (Karapace); a value must decode.
-      key: safeKey(format, r.key),
-      value: decodeField(format, r.value, 'value'),
+      key: sortKeysDeep(safeKey(format, r.key)),
+      offset: r.offset,
+      partition: r.partition,
+      timestamp: r.timestamp,
+      topic: r.topic,
+      value: sortKeysDeep(decodeField(format, r.value, 'value')),
     };
-    if (r.headers.length > 0) {
-      item.headers = r.headers.map((h) => ({
-        key: h.key,
-        value: h.value === null ? null : h.value.toString('base64'),
-      }));
-    }
-    return item;
   });
   ctx.metrics.recordsConsumed.inc(out.length);
   ctx.metrics.bytesConsumed.inc(bytes);
-  sendJson(ctx.req, ctx.res, 200, out);
+  send(ctx.req, ctx.res, 200, JSON.stringify(out));
 }
 
 function safeKey(format: DataFormat, key: Buffer | null): unknown {

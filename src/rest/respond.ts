@@ -24,6 +24,15 @@ export function sortedJson(value: unknown): string {
   });
 }
 
+/** Sorts object keys at every level, for a value about to be stringified without a replacer. */
+export function sortKeysDeep(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(sortKeysDeep);
+  const sorted: Record<string, unknown> = {};
+  for (const k of Object.keys(value).sort()) sorted[k] = sortKeysDeep((value as Record<string, unknown>)[k]);
+  return sorted;
+}
+
 export function send(
   req: IncomingMessage,
   res: ServerResponse,
