@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { CompiledAcls } from '../acl/acl-compile.ts';
 import { allowsOperation } from '../acl/acl-match.ts';
-import type { Operation } from '../acl/acl-types.ts';
+import { CLUSTER_NAME, type Operation, type ResourceRequest } from '../acl/acl-types.ts';
 import type { KnownRoute } from '../authz/route-map.ts';
 import type { Config } from '../config/schema.ts';
 import type { KafkaSession } from '../kafka/session.ts';
@@ -35,14 +35,46 @@ export interface RequestContext {
  * same ACL decision as routes do, before anything reaches Kafka; the broker then checks again.
  */
 export function assertTopicAllowed(ctx: RequestContext, topic: string, operation: Operation = 'READ'): void {
-  if (ctx.acls === null) return;
-  if (!allowsOperation(ctx.acls, ctx.principal, { resourceType: 'TOPIC', name: topic, operation })) {
-    throw new RestError(403, 40301, `Not authorized: ${operation} on TOPIC ${JSON.stringify(topic)}`);
-  }
+  assertAnyAllowed(ctx, [{ resourceType: 'TOPIC', name: topic, operation }]);
 }
 
+/** Passes when the principal may do at least one of `requests` (Kafka's either-or rules). */
+export function assertAnyAllowed(ctx: RequestContext, requests: readonly ResourceRequest[]): void {
+  if (ctx.acls === null) return;
+  const acls = ctx.acls;
+  if (requests.some((request) => allowsOperation(acls, ctx.principal, request))) return;
+  const first = requests[0]!;
+  const what = `${first.operation} on ${first.resourceType} ${JSON.stringify(first.name)}`;
+  if (ctx.config.mode === 'audit') {
+    // Audit mode: the same verdict, logged and counted, never enforced.
+    ctx.metrics.recordDecision('audit_allow', 'ACL_DENIED');
+    ctx.logger.warn(
+      {
+        event: 'authz_decision',
+        result: 'audit_allow',
+        reason: 'ACL_DENIED',
+        detail: `not allowed: ${what}`,
+        principal: ctx.principal,
+      },
+      'body check (audit mode)',
+    );
+    return;
+  }
+  ctx.metrics.recordDecision('deny', 'ACL_DENIED');
+  throw new RestError(403, 40301, `Not authorized: ${what}`);
+}
+
+/** Kafka's CreateTopics rule: CREATE on the topic, or CREATE on the cluster. */
+export function assertMayCreateTopic(ctx: RequestContext, topic: string): void {
+  assertAnyAllowed(ctx, [
+    { resourceType: 'TOPIC', name: topic, operation: 'CREATE' },
+    { resourceType: 'CLUSTER', name: CLUSTER_NAME, operation: 'CREATE' },
+  ]);
+}
+
+/** Topic lists show what the principal may describe (not filtered in audit mode). */
 export function canDescribeTopic(ctx: RequestContext, topic: string): boolean {
-  if (ctx.acls === null) return true;
+  if (ctx.acls === null || ctx.config.mode === 'audit') return true;
   return allowsOperation(ctx.acls, ctx.principal, {
     resourceType: 'TOPIC',
     name: topic,

@@ -8,7 +8,7 @@ import {
   listTopics,
   topicConfigs,
 } from '../kafka/topics.ts';
-import { assertTopicAllowed, canDescribeTopic, type RequestContext } from './request-context.ts';
+import { assertMayCreateTopic, canDescribeTopic, type RequestContext } from './request-context.ts';
 import { sendEmpty, sendJson } from './respond.ts';
 import { RestError } from './rest-error.ts';
 
@@ -111,18 +111,7 @@ export async function createTopicV3(ctx: RequestContext): Promise<void> {
   if (typeof name !== 'string' || !/^[a-zA-Z0-9._-]{1,249}$/.test(name) || name === '.' || name === '..') {
     throw new RestError(400, 400, 'topic_name must be 1-249 characters of [a-zA-Z0-9._-]');
   }
-  // Kafka's CreateTopics rule: CREATE on the topic, or on the cluster.
-  const mayCreate =
-    ctx.acls === null ||
-    (() => {
-      try {
-        assertTopicAllowed(ctx, name, 'CREATE');
-        return true;
-      } catch {
-        return false;
-      }
-    })();
-  if (!mayCreate) throw new RestError(403, 40301, `Not authorized: CREATE on TOPIC ${JSON.stringify(name)}`);
+  assertMayCreateTopic(ctx, name);
   const configsRaw = body.configs ?? [];
   if (!Array.isArray(configsRaw)) throw new RestError(400, 400, 'configs must be an array of {name, value}');
   const configs = configsRaw.map((c) => {
