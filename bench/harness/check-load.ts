@@ -41,7 +41,7 @@ export function loadgenNote(ctx: BenchContext): string {
     ctx.settings.loadgen === 'ghz'
       ? 'ghz at fixed rates (open loop: --rps --async)'
       : 'grpc-load (bench/loadgen: requests encoded once; open loop at fixed rates, each latency ' +
-        'counted from when the request was due)';
+        'counted from when the request was due; its own send lag is in the results JSON per run)';
   return (
     `${how}; saturation: closed loop, ${ctx.settings.saturationConcurrency} calls in flight; one HTTP/2 ` +
     'connection, as an Envoy worker uses.'
@@ -128,7 +128,10 @@ export async function measureCheckMatrix(
           ctx.log(
             `  ${target.name} ${workload} ${rate ?? 'max'} rps (run ${repeat + 1}/${settings.repeats}): ` +
               `${result.rps.toFixed(0)} rps, p50 ${result.p50Ms.toFixed(3)} ms, p99 ${result.p99Ms.toFixed(3)} ms` +
-              (result.errors > 0 ? `, ${result.errors} errors` : ''),
+              (result.errors > 0 ? `, ${result.errors} errors` : '') +
+              (result.sendLagP99Ms !== undefined
+                ? ` (send lag p99 ${result.sendLagP99Ms.toFixed(3)} ms)`
+                : ''),
           );
           runs.set(k, [...(runs.get(k) ?? []), result]);
         }

@@ -32,6 +32,8 @@ interface GrpcLoadReport {
   p99Us: number;
   p999Us: number;
   maxUs: number;
+  sendLagP50Us: number;
+  sendLagP99Us: number;
 }
 
 export interface GrpcLoadResult extends LoadResult {
@@ -67,6 +69,7 @@ export async function runGrpcLoad(run: GrpcLoadRun): Promise<GrpcLoadResult> {
     p99Ms: ms(r.p99Us),
     p999Ms: ms(r.p999Us),
     maxMs: ms(r.maxUs),
+    sendLagP99Ms: ms(r.sendLagP99Us),
     allows: r.allows,
     denies: r.denies,
   };

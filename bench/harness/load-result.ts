@@ -15,6 +15,8 @@ export interface LoadResult {
   readonly p99Ms: number;
   readonly p999Ms: number;
   readonly maxMs: number;
+  /** The generator's own delay from due time to send (p99), where it reports one. */
+  readonly sendLagP99Ms?: number;
 }
 
 /** Nearest-rank percentile of ascending `sorted` (q in 0..1). */
@@ -63,5 +65,8 @@ export function medianOf(runs: readonly LoadResult[]): LoadResult {
     p99Ms: pick((r) => r.p99Ms),
     p999Ms: pick((r) => r.p999Ms),
     maxMs: pick((r) => r.maxMs),
+    ...(runs.some((r) => r.sendLagP99Ms !== undefined)
+      ? { sendLagP99Ms: pick((r) => r.sendLagP99Ms ?? Number.NaN) }
+      : {}),
   };
 }

@@ -21,9 +21,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"google.golang.org/grpc"
@@ -95,8 +97,11 @@ func allowed(resp []byte) bool {
 
 type result struct {
 	latencyUs int64
-	err       error
-	allow     bool
+	// From when the request was due to when this generator started the call: its own delay,
+	// included in latencyUs, reported so a reader can tell the two apart.
+	lagUs int64
+	err   error
+	allow bool
 }
 
 func percentile(sorted []int64, q float64) int64 {
@@ -141,12 +146,13 @@ func main() {
 	conn.Connect()
 
 	call := func(i int, due time.Time) result {
+		lagUs := time.Since(due).Microseconds()
 		req := requests[(*offset+i)%len(requests)]
 		var resp []byte
 		ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 		err := conn.Invoke(ctx, *method, &req, &resp)
 		cancel()
-		return result{latencyUs: time.Since(due).Microseconds(), err: err, allow: err == nil && allowed(resp)}
+		return result{latencyUs: time.Since(due).Microseconds(), lagUs: lagUs, err: err, allow: err == nil && allowed(resp)}
 	}
 
 	// One unmeasured call: the connection is up before the clock starts.
@@ -165,22 +171,37 @@ func main() {
 		results = make([]result, n)
 		interval := time.Second / time.Duration(*rps)
 		var wg sync.WaitGroup
-		for next := 0; next < n; {
-			now := time.Now()
-			for next < n {
+		// The pacer runs on its own OS thread and waits with nanosleep: Go's own timers are
+		// coarse (the netpoller waits in whole milliseconds) and spinning would starve the
+		// goroutines reading responses. A second P lets those run while the pacer sleeps, so
+		// sends land within tens of microseconds of their due time (sendLag in the output).
+		runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))
+		paced := make(chan struct{})
+		go func() {
+			runtime.LockOSThread()
+			defer close(paced)
+			for next := 0; next < n; {
 				due := start.Add(time.Duration(next) * interval)
-				if due.After(now) {
-					break
+				if wait := time.Until(due); wait > 0 {
+					ts := syscall.NsecToTimespec(int64(wait))
+					syscall.Nanosleep(&ts, nil)
 				}
-				wg.Add(1)
-				go func(i int, due time.Time) {
-					defer wg.Done()
-					results[i] = call(i, due)
-				}(next, due)
-				next++
+				now := time.Now()
+				for next < n {
+					due := start.Add(time.Duration(next) * interval)
+					if due.After(now) {
+						break
+					}
+					wg.Add(1)
+					go func(i int, due time.Time) {
+						defer wg.Done()
+						results[i] = call(i, due)
+					}(next, due)
+					next++
+				}
 			}
-			time.Sleep(200 * time.Microsecond)
-		}
+		}()
+		<-paced
 		wg.Wait()
 	} else {
 		var mu sync.Mutex
@@ -205,6 +226,7 @@ func main() {
 	elapsed := time.Since(start).Seconds()
 
 	latencies := make([]int64, 0, len(results))
+	lags := make([]int64, 0, len(results))
 	errorKinds := map[string]int{}
 	allows, denies := 0, 0
 	for _, r := range results {
@@ -213,6 +235,7 @@ func main() {
 			continue
 		}
 		latencies = append(latencies, r.latencyUs)
+		lags = append(lags, r.lagUs)
 		if r.allow {
 			allows++
 		} else {
@@ -220,20 +243,23 @@ func main() {
 		}
 	}
 	sort.Slice(latencies, func(a, b int) bool { return latencies[a] < latencies[b] })
+	sort.Slice(lags, func(a, b int) bool { return lags[a] < lags[b] })
 	errorsTotal := len(results) - len(latencies)
 	out := map[string]any{
-		"requests":   len(results),
-		"ok":         len(latencies),
-		"errors":     errorsTotal,
-		"errorKinds": errorKinds,
-		"allows":     allows,
-		"denies":     denies,
-		"elapsedSec": elapsed,
-		"rps":        float64(len(latencies)) / elapsed,
-		"p50Us":      percentile(latencies, 0.5),
-		"p99Us":      percentile(latencies, 0.99),
-		"p999Us":     percentile(latencies, 0.999),
-		"maxUs":      percentile(latencies, 1),
+		"requests":     len(results),
+		"ok":           len(latencies),
+		"errors":       errorsTotal,
+		"errorKinds":   errorKinds,
+		"allows":       allows,
+		"denies":       denies,
+		"elapsedSec":   elapsed,
+		"rps":          float64(len(latencies)) / elapsed,
+		"p50Us":        percentile(latencies, 0.5),
+		"p99Us":        percentile(latencies, 0.99),
+		"p999Us":       percentile(latencies, 0.999),
+		"maxUs":        percentile(latencies, 1),
+		"sendLagP50Us": percentile(lags, 0.5),
+		"sendLagP99Us": percentile(lags, 0.99),
 	}
 	json.NewEncoder(os.Stdout).Encode(out)
 }
