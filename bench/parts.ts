@@ -1,10 +1,12 @@
 import type { BenchPart } from './harness/results.ts';
 import { checkIsolation } from './parts/check-isolation.ts';
 import { checkVsOpa } from './parts/check-vs-opa.ts';
+import { restDataPath } from './parts/rest-data-path.ts';
+import { sessionsAtScale } from './parts/sessions-at-scale.ts';
 import { throughEnvoy } from './parts/through-envoy.ts';
 
 /**
  * Every benchmark part, in the order `make bench` runs them and BENCHMARKS.md shows them.
  * A new part is a file in parts/ exporting a BenchPart, and one line here.
  */
-export const PARTS: readonly BenchPart[] = [checkIsolation, checkVsOpa, throughEnvoy];
+export const PARTS: readonly BenchPart[] = [checkIsolation, checkVsOpa, throughEnvoy, restDataPath, sessionsAtScale];

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createAclTable } from '../harness/acl-fixture.ts';
 import type { BenchContext } from '../harness/context.ts';
 import { startEnvoy } from '../harness/envoy-variants.ts';
-import { createAclTable } from '../harness/acl-fixture.ts';
 import { median } from '../harness/load-result.ts';
 import { priorityNote, runToCompletion } from '../harness/processes.ts';
 import type { BenchPart, PartResult, TargetVerdict } from '../harness/results.ts';
@@ -10,8 +10,14 @@ import { REPO_ROOT } from '../harness/tollgate-authz.ts';
 import { ms, ratio, rps, table } from '../report/markdown.ts';
 import type { LoaderResult, LoaderSpec } from '../rest/data-path-loader.ts';
 import { bridgeVersion, type KafkaBridge, startKafkaBridge } from '../rest/kafka-bridge.ts';
+import {
+  createTopics,
+  deleteTopics,
+  fetchAliceToken,
+  kafkajsVersion,
+  readStackEnv,
+} from '../rest/stack-env.ts';
 import { runAlone } from '../rest/standalone.ts';
-import { createTopics, deleteTopics, fetchAliceToken, kafkajsVersion, readStackEnv } from '../rest/stack-env.ts';
 import { startTollgateServe } from '../rest/tollgate-serve.ts';
 
 /**
@@ -105,7 +111,8 @@ async function run(ctx: BenchContext): Promise<PartResult> {
   const { settings } = ctx;
   const stack = readStackEnv();
   const bridgeInfo = bridgeVersion();
-  const systems: System[] = bridgeInfo.version === null ? ['tollgate', 'direct'] : ['tollgate', 'direct', 'bridge'];
+  const systems: System[] =
+    bridgeInfo.version === null ? ['tollgate', 'direct'] : ['tollgate', 'direct', 'bridge'];
   const concurrency = settings.httpConnections;
   const consumeRecords = settings.mode === 'quick' ? 20000 : 50000;
   const stamp = ctx.runDir.split('/').pop()!.toLowerCase();
@@ -219,15 +226,25 @@ async function run(ctx: BenchContext): Promise<PartResult> {
     ctx.log(`part rest: filling ${consumeTopic} with ${consumeRecords} records (kafkajs direct)`);
     const fill = await runLoader(
       ctx,
-      { ...(produce('direct', 100, 120) as Extract<LoaderSpec, { mode: 'kafka-produce' }>), topic: consumeTopic, concurrency: 4, maxRequests: consumeRecords / 100 },
+      {
+        ...(produce('direct', 100, 120) as Extract<LoaderSpec, { mode: 'kafka-produce' }>),
+        topic: consumeTopic,
+        concurrency: 4,
+        maxRequests: consumeRecords / 100,
+      },
       180,
     );
-    if (fill.records < consumeRecords) throw new Error(`filling ${consumeTopic}: ${fill.records} records (${fill.firstError})`);
+    if (fill.records < consumeRecords)
+      throw new Error(`filling ${consumeTopic}: ${fill.records} records (${fill.firstError})`);
 
     ctx.log('part rest: probe and warm-up (unmeasured)');
     for (const system of systems) {
       for (const batch of BATCHES) {
-        const warm = await runLoader(ctx, produce(system, batch, settings.warmupSec), settings.warmupSec * 3 + 60);
+        const warm = await runLoader(
+          ctx,
+          produce(system, batch, settings.warmupSec),
+          settings.warmupSec * 3 + 60,
+        );
         if (warm.requests === 0 || warm.errors > 0) {
           throw new Error(
             `${system} produce batch ${batch}: ${warm.requests} ok, ${warm.errors} errors ${JSON.stringify(warm.statuses)} ${warm.firstError ?? ''}`,
@@ -242,14 +259,20 @@ async function run(ctx: BenchContext): Promise<PartResult> {
       for (const batch of BATCHES) {
         const shift = turn++ % systems.length;
         for (const system of [...systems.slice(shift), ...systems.slice(0, shift)]) {
-          const r = await runLoader(ctx, produce(system, batch, settings.durationSec), settings.durationSec * 3 + 60);
+          const r = await runLoader(
+            ctx,
+            produce(system, batch, settings.durationSec),
+            settings.durationSec * 3 + 60,
+          );
           const t = throughput(r);
           record(system, 'produce', batch, t);
           ctx.log(
             `  produce ${system} batch ${batch} (run ${repeat + 1}/${settings.repeats}): ` +
               `${rps(t.recordsPerSec)} records/s, ${t.mbPerSec.toFixed(1)} MB/s, ${rps(t.requestsPerSec)} req/s, ` +
               `p50 ${ms(t.p50Ms)} ms` +
-              (r.errors > 0 ? `, ${r.errors} errors ${JSON.stringify(r.statuses)} ${r.firstError ?? ''}` : ''),
+              (r.errors > 0
+                ? `, ${r.errors} errors ${JSON.stringify(r.statuses)} ${r.firstError ?? ''}`
+                : ''),
           );
         }
       }
@@ -288,7 +311,8 @@ async function run(ctx: BenchContext): Promise<PartResult> {
     points,
   };
   const at = (system: System, kind: 'produce' | 'consume', batch: number) =>
-    points.find((p) => p.system === system && p.kind === kind && p.batch === batch)?.median.recordsPerSec ?? Number.NaN;
+    points.find((p) => p.system === system && p.kind === kind && p.batch === batch)?.median.recordsPerSec ??
+    Number.NaN;
   const ofDirect = at('tollgate', 'produce', 100) / at('direct', 'produce', 100);
   const ofBridge = at('tollgate', 'produce', 100) / at('bridge', 'produce', 100);
   const targets: TargetVerdict[] = [
@@ -328,7 +352,9 @@ async function run(ctx: BenchContext): Promise<PartResult> {
         ? 'Not pinned.'
         : `Servers (Tollgate, Envoy, bridge) on CPU ${ctx.pinning.server}, the loader on CPU ${ctx.pinning.loadgen}; the broker is the stack's (unpinned). ${priorityNote()}`,
       `${settings.durationSec} s per produce run, ${settings.repeats} rounds, systems rotated each round; medians quoted.`,
-      bridgeInfo.version === null ? `(c) not run: ${bridgeInfo.reason}.` : `(c) io.strimzi:kafka-bridge ${bridgeInfo.version}, producer acks=all, idempotent.`,
+      bridgeInfo.version === null
+        ? `(c) not run: ${bridgeInfo.reason}.`
+        : `(c) io.strimzi:kafka-bridge ${bridgeInfo.version}, producer acks=all, idempotent.`,
     ],
     data,
     targets,
@@ -338,9 +364,11 @@ async function run(ctx: BenchContext): Promise<PartResult> {
 function render(result: PartResult): string {
   const data = result.data as RestDataPathData;
   const direct = (kind: string, batch: number) =>
-    data.points.find((p) => p.system === 'direct' && p.kind === kind && p.batch === batch)?.median.recordsPerSec ?? Number.NaN;
+    data.points.find((p) => p.system === 'direct' && p.kind === kind && p.batch === batch)?.median
+      .recordsPerSec ?? Number.NaN;
   const bridge = (kind: string, batch: number) =>
-    data.points.find((p) => p.system === 'bridge' && p.kind === kind && p.batch === batch)?.median.recordsPerSec ?? Number.NaN;
+    data.points.find((p) => p.system === 'bridge' && p.kind === kind && p.batch === batch)?.median
+      .recordsPerSec ?? Number.NaN;
   const rows = data.points.map((p) => [
     p.kind === 'produce' ? `produce, ${p.batch} per request` : 'consume',
     SYSTEM_LABEL[p.system],
@@ -354,7 +382,16 @@ function render(result: PartResult): string {
   const note = data.bridge.version === null ? `\n\n(c) not run: ${data.bridge.reason}.` : '';
   return (
     table(
-      ['workload', 'system', 'records/s', 'MB/s', 'requests/s', 'p50 ms', 'Tollgate ÷ direct', 'Tollgate ÷ bridge'],
+      [
+        'workload',
+        'system',
+        'records/s',
+        'MB/s',
+        'requests/s',
+        'p50 ms',
+        'Tollgate ÷ direct',
+        'Tollgate ÷ bridge',
+      ],
       rows,
     ) + note
   );

@@ -90,11 +90,17 @@ function httpCall(
   return new Promise((resolve, reject) => {
     const req = request(
       url,
-      { method, agent, headers: body === null ? headers : { ...headers, 'content-length': Buffer.byteLength(body) } },
+      {
+        method,
+        agent,
+        headers: body === null ? headers : { ...headers, 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
         res.on('error', reject);
       },
     );
@@ -203,13 +209,27 @@ async function httpConsume(spec: HttpConsume): Promise<LoaderResult> {
     new URL(`${base}/consumers/${spec.group}`),
     'POST',
     json,
-    JSON.stringify({ name: 'c1', format: 'binary', 'auto.offset.reset': 'earliest', 'enable.auto.commit': false }),
+    JSON.stringify({
+      name: 'c1',
+      format: 'binary',
+      'auto.offset.reset': 'earliest',
+      'enable.auto.commit': false,
+    }),
     30000,
   );
-  if (created.status !== 200) throw new Error(`create consumer: ${created.status} ${created.text.slice(0, 200)}`);
+  if (created.status !== 200)
+    throw new Error(`create consumer: ${created.status} ${created.text.slice(0, 200)}`);
   const instance = `${base}/consumers/${spec.group}/instances/c1`;
-  const sub = await httpCall(agent, new URL(`${instance}/subscription`), 'POST', json, JSON.stringify({ topics: [spec.topic] }), 30000);
-  if (sub.status !== 204 && sub.status !== 200) throw new Error(`subscribe: ${sub.status} ${sub.text.slice(0, 200)}`);
+  const sub = await httpCall(
+    agent,
+    new URL(`${instance}/subscription`),
+    'POST',
+    json,
+    JSON.stringify({ topics: [spec.topic] }),
+    30000,
+  );
+  if (sub.status !== 204 && sub.status !== 200)
+    throw new Error(`subscribe: ${sub.status} ${sub.text.slice(0, 200)}`);
   const fetchUrl = new URL(`${instance}/records?timeout=1000&max_bytes=${spec.maxBytes}`);
   const accept = { ...spec.headers, accept: 'application/vnd.kafka.binary.v2+json' };
   const latencies: number[] = [];
@@ -246,7 +266,16 @@ async function httpConsume(spec: HttpConsume): Promise<LoaderResult> {
   await httpCall(agent, new URL(instance), 'DELETE', json, null, 30000).catch(() => {});
   agent.destroy();
   const sorted = Float64Array.from(latencies).sort();
-  return { requests: latencies.length, errors, statuses, seconds, records, p50Ms: pct(sorted, 0.5), p99Ms: pct(sorted, 0.99), firstError };
+  return {
+    requests: latencies.length,
+    errors,
+    statuses,
+    seconds,
+    records,
+    p50Ms: pct(sorted, 0.5),
+    p99Ms: pct(sorted, 0.99),
+    firstError,
+  };
 }
 
 async function kafkaConsume(spec: KafkaConsume): Promise<LoaderResult> {
@@ -280,7 +309,15 @@ async function kafkaConsume(spec: KafkaConsume): Promise<LoaderResult> {
   await Promise.race([done, new Promise((resolve) => setTimeout(resolve, spec.timeoutSec * 1000))]);
   const seconds = t0 === 0 ? 0 : ((tEnd || performance.now()) - t0) / 1000;
   await consumer.disconnect();
-  return { requests: batches, errors: 0, statuses: {}, seconds, records, p50Ms: Number.NaN, p99Ms: Number.NaN };
+  return {
+    requests: batches,
+    errors: 0,
+    statuses: {},
+    seconds,
+    records,
+    p50Ms: Number.NaN,
+    p99Ms: Number.NaN,
+  };
 }
 
 async function main(): Promise<void> {

@@ -30,7 +30,10 @@ export function bridgeVersion(): { version: string | null; reason: string } {
     };
   }
   try {
-    return { version: readFileSync(join(REPO_ROOT, '.tools', 'kafka-bridge', '.version'), 'utf8').trim(), reason: '' };
+    return {
+      version: readFileSync(join(REPO_ROOT, '.tools', 'kafka-bridge', '.version'), 'utf8').trim(),
+      reason: '',
+    };
   } catch {
     return { version: 'unknown', reason: '' };
   }
@@ -64,7 +67,15 @@ export async function startKafkaBridge(options: {
   const proc = startProcess({
     name: 'kafka-bridge',
     command: 'java',
-    args: ['-Xms256m', '-Xmx512m', '-cp', `${LIBS}/*`, 'io.strimzi.kafka.bridge.Application', '--config-file', configFile],
+    args: [
+      '-Xms256m',
+      '-Xmx512m',
+      '-cp',
+      `${LIBS}/*`,
+      'io.strimzi.kafka.bridge.Application',
+      '--config-file',
+      configFile,
+    ],
     cpu: options.cpu,
     logFile: join(options.dir, 'kafka-bridge.log'),
   });

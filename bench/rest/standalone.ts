@@ -24,7 +24,10 @@ export async function runAlone(part: BenchPart): Promise<number> {
   });
   const repeats = values.repeats === undefined ? undefined : Number(values.repeats);
   const startedAt = new Date();
-  const runId = startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const runId = startedAt
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   const settings = benchSettings(values.quick, repeats);
   const ctx = createContext(settings, runId, values.profile);
   const results: BenchResults = {
