@@ -10,7 +10,8 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 STACK_DIR="${STACK_DIR:-$ROOT/.stack}"
 TOOLS="$ROOT/.tools"
 NODE="$TOOLS/node/bin/node"
-TOLLGATE=("$NODE" "$ROOT/bin/tollgate.js")
+# --no-allocation-site-pretenuring: see deploy/docker/Dockerfile (GC pauses set the Check p99).
+TOLLGATE=("$NODE" --no-allocation-site-pretenuring "$ROOT/bin/tollgate.js")
 
 ISSUER_PORT="${STACK_ISSUER_PORT:-9400}"
 KAFKA_PORT="${STACK_KAFKA_PORT:-9092}"
