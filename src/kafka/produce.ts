@@ -1,6 +1,6 @@
-import type { Producer, RecordMetadata } from 'kafkajs';
 import { ServiceError } from '../errors.ts';
 import { isUnknownTopic, translateKafkaError } from './kafka-errors.ts';
+import { ProduceBatcher } from './produce-batcher.ts';
 import type { KafkaSession } from './session.ts';
 import { describeTopic } from './topics.ts';
 
@@ -115,16 +115,15 @@ export async function produceRecords(
   }
   if (byPartition.size === 0) return results;
 
-  // One send for the whole batch: kafkajs puts every partition led by the same broker into one
-  // produce request. (One send per partition tripled the requests of a 100-record batch, and
-  // with one request in flight per connection that halved throughput.) The price: when the
-  // broker fails a partition, kafkajs fails the whole send, so every record of it is reported
-  // failed even if another partition's share was written: a client may resend records that
-  // were written, never lose one it was told was written.
-  const order = [...byPartition.keys()];
+  // One send for the whole request: kafkajs puts every partition led by the same broker into one
+  // produce request, and the session's batcher merges it with requests of other callers that
+  // arrive while one is in flight. The price: when the broker fails a partition, kafkajs fails
+  // the whole send, so every record of it is reported failed even if another partition's share
+  // was written: a client may resend records that were written, never lose one it was told was
+  // written.
   const messages = [];
-  for (const partition of order) {
-    for (const i of byPartition.get(partition)!) {
+  for (const [partition, indexes] of byPartition) {
+    for (const i of indexes) {
       const r = records[i]!;
       messages.push({
         key: r.key,
@@ -135,17 +134,15 @@ export async function produceRecords(
     }
   }
   try {
-    const metadata: RecordMetadata[] = await sendWithRecovery(session, {
-      topic,
-      acks: -1,
-      timeout: timeoutMs,
-      messages,
-    });
-    for (const partition of order) {
-      const meta = metadata.find((m) => m.partition === partition);
-      const base = meta?.baseOffset !== undefined ? Number(meta.baseOffset) : Number.NaN;
-      byPartition.get(partition)!.forEach((i, position) => {
-        results[i] = { ok: true, partition, offset: Number.isNaN(base) ? -1 : base + position };
+    const bases = await batcherOf(session, timeoutMs).send({ topic, messages });
+    for (const [partition, indexes] of byPartition) {
+      const base = bases.get(partition);
+      indexes.forEach((i, position) => {
+        results[i] = {
+          ok: true,
+          partition,
+          offset: base === undefined || Number.isNaN(base) ? -1 : base + position,
+        };
       });
     }
   } catch (err) {
@@ -159,21 +156,29 @@ export async function produceRecords(
   return results;
 }
 
-type SendRequest = Parameters<Producer['send']>[0];
+const batchers = new WeakMap<KafkaSession, ProduceBatcher>();
 
 /**
- * One send; when kafkajs reports an unknown topic for a topic the admin client just described,
- * the producer's own metadata is stale (a topic it used was deleted: see
- * KafkaSession.resetClient), so retry once on a fresh producer.
+ * The session's batcher. When kafkajs reports an unknown topic for a topic the admin client just
+ * described, the producer's own metadata is stale (a topic it used was deleted: see
+ * KafkaSession.resetClient), so the batch is retried once on a fresh producer.
  */
-async function sendWithRecovery(session: KafkaSession, request: SendRequest): Promise<RecordMetadata[]> {
-  try {
-    return await (await session.getProducer()).send(request);
-  } catch (err) {
-    if (!isUnknownTopic(translateKafkaError(err))) throw err;
-    session.resetClient('producer');
-    return (await session.getProducer()).send(request);
+function batcherOf(session: KafkaSession, timeoutMs: number): ProduceBatcher {
+  let batcher = batchers.get(session);
+  if (!batcher) {
+    batcher = new ProduceBatcher(async ({ topicMessages }) => {
+      const request = { acks: -1, timeout: timeoutMs, topicMessages };
+      try {
+        return await (await session.getProducer()).sendBatch(request);
+      } catch (err) {
+        if (!isUnknownTopic(translateKafkaError(err))) throw err;
+        session.resetClient('producer');
+        return (await session.getProducer()).sendBatch(request);
+      }
+    });
+    batchers.set(session, batcher);
   }
+  return batcher;
 }
 
 export function assertPartitionExists(topic: string, partition: number, count: number): void {

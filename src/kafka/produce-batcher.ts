@@ -1,0 +1,85 @@
+import type { Message, RecordMetadata } from 'kafkajs';
+
+/**
+ * Coalesces the sends of one session's producer. The idempotent producer keeps one produce
+ * request in flight per connection, so concurrent REST requests of a principal would each wait
+ * for a round trip of their own. Instead, sends that arrive while a request is in flight are
+ * queued and go out together as one request when it returns (Java's producer batches the same
+ * way with `linger.ms`, here with no added wait).
+ *
+ * Each caller still gets its own offsets: the broker answers one base offset per partition for
+ * the combined request, and a caller's records start after those of the callers queued before it.
+ */
+
+export interface QueuedSend {
+  readonly topic: string;
+  readonly messages: readonly Message[];
+}
+
+/** The base offset per partition of one caller's own records. */
+export type SendResult = ReadonlyMap<number, number>;
+
+interface Pending extends QueuedSend {
+  resolve(result: SendResult): void;
+  reject(err: unknown): void;
+}
+
+export type SendBatch = (request: {
+  topicMessages: Array<{ topic: string; messages: Message[] }>;
+}) => Promise<RecordMetadata[]>;
+
+export class ProduceBatcher {
+  private readonly queue: Pending[] = [];
+  private flushing = false;
+  private readonly sendBatch: SendBatch;
+
+  constructor(sendBatch: SendBatch) {
+    this.sendBatch = sendBatch;
+  }
+
+  send(request: QueuedSend): Promise<SendResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ ...request, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.queue.length);
+      const byTopic = new Map<string, Message[]>();
+      for (const entry of batch) {
+        let list = byTopic.get(entry.topic);
+        if (!list) {
+          list = [];
+          byTopic.set(entry.topic, list);
+        }
+        for (const m of entry.messages) list.push(m);
+      }
+      try {
+        const metadata = await this.sendBatch({
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        });
+        const base = new Map<string, number>();
+        for (const m of metadata) base.set(`${m.partition}\u0000${m.topicName}`, Number(m.baseOffset));
+        // Records of a partition are appended in queue order: each caller's start is the batch's
+        // base plus the records of that partition queued before it.
+        const seen = new Map<string, number>();
+        for (const entry of batch) {
+          const result = new Map<number, number>();
+          for (const m of entry.messages) {
+            const key = `${m.partition}\u0000${entry.topic}`;
+            if (!result.has(m.partition!))
+              result.set(m.partition!, (base.get(key) ?? Number.NaN) + (seen.get(key) ?? 0));
+            seen.set(key, (seen.get(key) ?? 0) + 1);
+          }
+          entry.resolve(result);
+        }
+      } catch (err) {
+        for (const entry of batch) entry.reject(err);
+      }
+    }
+    this.flushing = false;
+  }
+}
