@@ -69,6 +69,23 @@ describe('ProduceBatcher', () => {
     );
   });
 
+  it('stops merging at the byte budget, so no partition batch outgrows the broker limit', async () => {
+    const broker = fakeBroker();
+    const batcher = new ProduceBatcher(broker.sendBatch, 10);
+    const first = batcher.send({ topic: 't', messages: [msg(0, 'x')] });
+    await tick();
+    const sends = ['aaaa', 'bbbb', 'cccc', 'dddddddddddddddd'].map((v) =>
+      batcher.send({ topic: 't', messages: [msg(0, v)] }),
+    );
+    for (let i = 0; i < 4; i++) {
+      broker.release();
+      await tick();
+      await tick();
+    }
+    await Promise.all([first, ...sends]);
+    assert.deepEqual(broker.requests, [1, 2, 1, 1], '4+4 merge; 4+16 would pass 10 bytes; 16 goes alone');
+  });
+
   it('fails every caller of a failed request, and keeps serving afterwards', async () => {
     let calls = 0;
     const batcher = new ProduceBatcher(async () => {

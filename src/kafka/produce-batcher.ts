@@ -28,18 +28,33 @@ export type SendBatch = (request: {
   topicMessages: Array<{ topic: string; messages: Message[] }>;
 }) => Promise<RecordMetadata[]>;
 
+/**
+ * kafkajs writes one record batch per partition, and the broker refuses a batch over the topic's
+ * `max.message.bytes` (default 1 MiB): merged sends stop at this many key+value bytes (a single
+ * larger send still goes, alone, and gets the broker's own answer).
+ */
+export const DEFAULT_MAX_MERGED_BYTES = 512 * 1024;
+
+function sizeOf(messages: readonly Message[]): number {
+  let bytes = 0;
+  for (const m of messages) bytes += (m.key?.length ?? 0) + (m.value?.length ?? 0);
+  return bytes;
+}
+
 export class ProduceBatcher {
-  private readonly queue: Pending[] = [];
+  private readonly queue: Array<Pending & { bytes: number }> = [];
   private flushing = false;
   private readonly sendBatch: SendBatch;
+  private readonly maxMergedBytes: number;
 
-  constructor(sendBatch: SendBatch) {
+  constructor(sendBatch: SendBatch, maxMergedBytes = DEFAULT_MAX_MERGED_BYTES) {
     this.sendBatch = sendBatch;
+    this.maxMergedBytes = maxMergedBytes;
   }
 
   send(request: QueuedSend): Promise<SendResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ ...request, resolve, reject });
+      this.queue.push({ ...request, bytes: sizeOf(request.messages), resolve, reject });
       if (!this.flushing) void this.flush();
     });
   }
@@ -47,7 +62,13 @@ export class ProduceBatcher {
   private async flush(): Promise<void> {
     this.flushing = true;
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.queue.length);
+      let take = 1;
+      let bytes = this.queue[0]!.bytes;
+      while (take < this.queue.length && bytes + this.queue[take]!.bytes <= this.maxMergedBytes) {
+        bytes += this.queue[take]!.bytes;
+        take++;
+      }
+      const batch = this.queue.splice(0, take);
       const byTopic = new Map<string, Message[]>();
       for (const entry of batch) {
         let list = byTopic.get(entry.topic);
