@@ -32,4 +32,7 @@ Try it (demo clients: alice reads+writes orders.*, bob reads orders.*, mallory n
 Streaming logs (Ctrl-C stops the stack):
 MSG
 tail -n 0 -F "$stack_dir"/logs/*.log &
-wait $!
+tail_pid=$!
+# The log tail must not outlive the stack (it did, as an orphan, before this trap).
+trap 'kill "$tail_pid" 2>/dev/null; echo; deploy/stack/stack.sh down' EXIT
+wait "$tail_pid"
