@@ -9,4 +9,10 @@ import { throughEnvoy } from './parts/through-envoy.ts';
  * Every benchmark part, in the order `make bench` runs them and BENCHMARKS.md shows them.
  * A new part is a file in parts/ exporting a BenchPart, and one line here.
  */
-export const PARTS: readonly BenchPart[] = [checkIsolation, checkVsOpa, throughEnvoy, restDataPath, sessionsAtScale];
+export const PARTS: readonly BenchPart[] = [
+  checkIsolation,
+  checkVsOpa,
+  throughEnvoy,
+  restDataPath,
+  sessionsAtScale,
+];

@@ -33,7 +33,6 @@ export interface TollgateOptions {
 
 export async function startTollgateAuthz(options: TollgateOptions): Promise<TollgateAuthz> {
   const ports = await freePorts(['grpc', 'http', 'metrics'] as const);
-  const configFile = join(options.dir, `${options.name}.yaml`);
   const config = {
     mode: 'enforce',
     authorization: true,
@@ -55,11 +54,37 @@ export async function startTollgateAuthz(options: TollgateOptions): Promise<Toll
     metrics: { listen: `127.0.0.1:${ports.metrics}` },
     log: { level: 'warn' },
   };
+  const proc = await launchTollgate('authz', options, config, ports.http);
+  const metricsUrl = `http://127.0.0.1:${ports.metrics}/metrics`;
+  return {
+    proc,
+    grpcTarget: `127.0.0.1:${ports.grpc}`,
+    metricsUrl,
+    counter: (name, match) => sumMetric(metricsUrl, name, match),
+  };
+}
+
+/**
+ * Writes `config` next to the other scratch files and starts `tollgate <command>` with it, as
+ * shipped (bin/tollgate.js on the same Node); resolves once /readyz answers on `httpPort`.
+ */
+export async function launchTollgate(
+  command: 'authz' | 'serve',
+  options: {
+    readonly name: string;
+    readonly dir: string;
+    readonly cpu: string | null;
+    readonly nodeArgs?: readonly string[];
+  },
+  config: object,
+  httpPort: number,
+): Promise<ServerProcess> {
+  const configFile = join(options.dir, `${options.name}.yaml`);
   writeFileSync(configFile, stringify(config));
   const proc = startProcess({
     name: options.name,
     command: process.execPath,
-    args: [...(options.nodeArgs ?? []), join(REPO_ROOT, 'bin', 'tollgate.js'), 'authz', '-c', configFile],
+    args: [...(options.nodeArgs ?? []), join(REPO_ROOT, 'bin', 'tollgate.js'), command, '-c', configFile],
     cpu: options.cpu,
     logFile: join(options.dir, `${options.name}.log`),
     cwd: options.dir,
@@ -67,7 +92,7 @@ export async function startTollgateAuthz(options: TollgateOptions): Promise<Toll
   try {
     await waitUntil(
       `${options.name} /readyz`,
-      () => answers200(`http://127.0.0.1:${ports.http}/readyz`),
+      () => answers200(`http://127.0.0.1:${httpPort}/readyz`),
       20000,
       proc,
     );
@@ -75,18 +100,19 @@ export async function startTollgateAuthz(options: TollgateOptions): Promise<Toll
     await proc.stop();
     throw err;
   }
-  const metricsUrl = `http://127.0.0.1:${ports.metrics}/metrics`;
-  return {
-    proc,
-    grpcTarget: `127.0.0.1:${ports.grpc}`,
-    metricsUrl,
-    async counter(name, match) {
-      const text = await (await fetch(metricsUrl)).text();
-      let sum = 0;
-      for (const line of text.split('\n')) {
-        if (line.startsWith(`${name}{`) && line.includes(match)) sum += Number(line.split(' ').pop());
-      }
-      return sum;
-    },
-  };
+  return proc;
+}
+
+/** Sum of a metric family's samples (gauge or counter) whose line contains `match`, if given. */
+export async function sumMetric(metricsUrl: string, name: string, match?: string): Promise<number> {
+  const text = await (await fetch(metricsUrl)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const inFamily =
+      match === undefined
+        ? line.startsWith(`${name} `) || line.startsWith(`${name}{`)
+        : line.startsWith(`${name}{`) && line.includes(match);
+    if (inFamily) sum += Number(line.split(' ').pop());
+  }
+  return sum;
 }

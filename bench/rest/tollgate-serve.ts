@@ -1,9 +1,6 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { freePorts } from '../harness/ports.ts';
-import { answers200, type ServerProcess, startProcess, waitUntil } from '../harness/processes.ts';
-import { REPO_ROOT } from '../harness/tollgate-authz.ts';
+import type { ServerProcess } from '../harness/processes.ts';
+import { launchTollgate, sumMetric } from '../harness/tollgate-authz.ts';
 
 /**
  * `tollgate serve` (authz and rest in one process, the default sidecar) with a generated
@@ -34,7 +31,6 @@ export interface TollgateServeOptions {
 
 export async function startTollgateServe(options: TollgateServeOptions): Promise<TollgateServe> {
   const ports = await freePorts(['grpc', 'http', 'metrics', 'rest'] as const);
-  const configFile = join(options.dir, `${options.name}.yaml`);
   const config = {
     mode: 'enforce',
     authorization: true,
@@ -65,39 +61,13 @@ export async function startTollgateServe(options: TollgateServeOptions): Promise
     },
     log: { level: 'warn' },
   };
-  writeFileSync(configFile, stringify(config));
-  const proc = startProcess({
-    name: options.name,
-    command: process.execPath,
-    args: [...(options.nodeArgs ?? []), join(REPO_ROOT, 'bin', 'tollgate.js'), 'serve', '-c', configFile],
-    cpu: options.cpu,
-    logFile: join(options.dir, `${options.name}.log`),
-    cwd: options.dir,
-  });
-  try {
-    await waitUntil(
-      `${options.name} /readyz`,
-      () => answers200(`http://127.0.0.1:${ports.http}/readyz`),
-      20000,
-      proc,
-    );
-  } catch (err) {
-    await proc.stop();
-    throw err;
-  }
+  const proc = await launchTollgate('serve', options, config, ports.http);
   const metricsUrl = `http://127.0.0.1:${ports.metrics}/metrics`;
   return {
     proc,
     grpcPort: ports.grpc,
     restUrl: `http://127.0.0.1:${ports.rest}`,
     metricsUrl,
-    async metric(name) {
-      const text = await (await fetch(metricsUrl)).text();
-      let sum = 0;
-      for (const line of text.split('\n')) {
-        if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.split(' ').pop());
-      }
-      return sum;
-    },
+    metric: (name) => sumMetric(metricsUrl, name),
   };
 }
