@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { type CompiledAcls, compileAcls } from '../acl/acl-compile.ts';
 import { parseAclFile } from '../acl/acl-file.ts';
 import type { Config } from '../config/schema.ts';
-import type { ErrorCode } from '../errors.ts';
+import { CODE_INFO, type ErrorCode } from '../errors.ts';
 import type { TokenVerifier, VerifyResult } from '../jwt/verifier.ts';
-import { type CheckInput, type CheckOutcome, createChecker } from './check.ts';
+import { mapRoute } from '../routes/route-map.ts';
+import { type CheckContext, type CheckOutcome, type CheckRequest, createChecker, passes } from './check.ts';
 
 const ACL_FILE = `
 superUsers: [admin]
@@ -85,7 +86,9 @@ interface Expect {
   readonly matched?: readonly string[];
 }
 
-type Row = readonly [name: string, input: CheckInput, expect: Expect];
+type Row = readonly [name: string, input: CheckRequest, expect: Expect];
+
+const CTX: CheckContext = { transport: 'grpc', requestId: undefined };
 
 const ok = (principal: string | null, matched?: readonly string[]): Expect => ({
   allow: true,
@@ -110,8 +113,12 @@ const audited = (code: ErrorCode, principal: string): Expect => ({
   principal,
 });
 
-const req = (method: string, path: string, authorization?: CheckInput['authorization'], host?: string) =>
-  host === undefined ? { method, path, authorization } : { method, path, authorization, host };
+const req = (
+  method: string,
+  path: string,
+  authorization?: CheckRequest['authorization'],
+  host?: string,
+): CheckRequest => ({ route: mapRoute(method, path), method, path, authorization, host });
 const bearer = (name: string) => `Bearer ${tok(name)}`;
 
 // Failures the verifier reports; each must reach the client as a 401.
@@ -138,7 +145,7 @@ const ENFORCE_ROWS: readonly Row[] = [
   // Routes.
   ['an unknown path is 404 even with a good token', req('GET', '/nope', bearer('alice')), denied('ROUTE_UNKNOWN', 404)],
   ['an unknown path is 404 without a token', req('GET', '/nope', undefined), denied('ROUTE_UNKNOWN', 404)],
-  ['a known path with an unserved method is 405', req('DELETE', '/brokers', bearer('alice')), denied('ROUTE_UNKNOWN', 405)],
+  ['a known path with an unserved method is 405', req('DELETE', '/brokers', bearer('alice')), denied('METHOD_NOT_ALLOWED', 405)],
   ['a dot segment is no route', req('GET', '/topics/../brokers', bearer('admin')), denied('ROUTE_UNKNOWN', 404)],
   ['health is public without a token', req('GET', '/_health', undefined), ok(null, [])],
   ['health is public with a broken token too', req('GET', '/_health', 'Basic Zm9vOmJhcg=='), ok(null, [])],
@@ -205,10 +212,10 @@ function refs(outcome: CheckOutcome): string[] {
 function assertOutcome(outcome: CheckOutcome, expect: Expect): void {
   assert.deepEqual(
     {
-      allow: outcome.allow,
-      decidedAllow: outcome.decidedAllow,
+      allow: passes(outcome),
+      decidedAllow: outcome.verdict === 'allow',
       code: outcome.code,
-      status: outcome.status,
+      status: outcome.code === null ? 200 : CODE_INFO[outcome.code].http,
     },
     { allow: expect.allow, decidedAllow: expect.decidedAllow, code: expect.code, status: expect.status },
   );
@@ -223,7 +230,7 @@ function runRows(mode: Mode, authorization: boolean, rows: readonly Row[]): void
         { mode, authorization, jwt: JWT },
         { verifier: createFakeVerifier(), acls: () => ACLS },
       );
-      assertOutcome(await checker.check(input), expect);
+      assertOutcome(await checker.check(input, CTX), expect);
     });
   }
 }
@@ -239,7 +246,7 @@ describe('createChecker', () => {
         { mode: 'enforce', authorization: true, jwt: JWT },
         { verifier: createFakeVerifier(), acls: () => ACLS },
       );
-      const outcome = await checker.check(req('POST', '/topics/orders.secret', bearer('alice')));
+      const outcome = await checker.check(req('POST', '/topics/orders.secret', bearer('alice')), CTX);
       assert.deepEqual(outcome.denied, { resourceType: 'TOPIC', name: 'orders.secret', operation: 'WRITE' });
       assert.equal(outcome.route, 'POST /topics/{topic}');
       assert.deepEqual(outcome.requires, [
@@ -255,7 +262,7 @@ describe('createChecker', () => {
         { verifier: createFakeVerifier(), acls: () => ACLS },
       );
       for (const name of ['alice', 'mallory', 'stranger', 'fail:JWT_EXPIRED', 'throw']) {
-        const outcome = await checker.check(req('POST', '/topics/orders.secret', bearer(name)));
+        const outcome = await checker.check(req('POST', '/topics/orders.secret', bearer(name)), CTX);
         assert.ok(!outcome.reason.includes(tok(name)), name);
       }
     });
@@ -268,10 +275,10 @@ describe('createChecker', () => {
         { mode: 'enforce', authorization: true, jwt: JWT },
         { verifier, acls: () => ACLS },
       );
-      await checker.check(req('GET', '/_health', bearer('alice')));
-      await checker.check(req('GET', '/nope', bearer('alice')));
-      await checker.check(req('GET', '/brokers', 'Basic Zm9vOmJhcg=='));
-      await checker.check(req('GET', '/brokers', undefined));
+      await checker.check(req('GET', '/_health', bearer('alice')), CTX);
+      await checker.check(req('GET', '/nope', bearer('alice')), CTX);
+      await checker.check(req('GET', '/brokers', 'Basic Zm9vOmJhcg=='), CTX);
+      await checker.check(req('GET', '/brokers', undefined), CTX);
       assert.equal(verifier.calls, 0);
     });
 
@@ -282,11 +289,11 @@ describe('createChecker', () => {
         { verifier: createFakeVerifier(), acls: () => acls },
       );
       const input = req('POST', '/topics/orders.eu', bearer('mallory'));
-      assert.equal((await checker.check(input)).code, 'ACL_DENIED');
+      assert.equal((await checker.check(input, CTX)).code, 'ACL_DENIED');
       acls = compile(
         'serviceUsers: [mallory]\nacls:\n  - {username: mallory, topic: "orders.*", permission: write}',
       );
-      assert.equal((await checker.check(input)).allow, true);
+      assert.equal((await checker.check(input, CTX)).verdict, 'allow');
     });
 
     it('fails closed when the ACLs cannot be read, in audit mode too', async () => {
@@ -300,7 +307,10 @@ describe('createChecker', () => {
             },
           },
         );
-        assertOutcome(await checker.check(req('GET', '/brokers', bearer('alice'))), denied('INTERNAL', 500));
+        assertOutcome(
+          await checker.check(req('GET', '/brokers', bearer('alice')), CTX),
+          denied('INTERNAL', 500),
+        );
       }
     });
 
@@ -313,7 +323,98 @@ describe('createChecker', () => {
         { mode: 'audit', authorization: true, jwt: JWT },
         { verifier, acls: () => ACLS },
       );
-      assertOutcome(await checker.check(req('GET', '/brokers', bearer('alice'))), denied('INTERNAL', 500));
+      assertOutcome(
+        await checker.check(req('GET', '/brokers', bearer('alice')), CTX),
+        denied('INTERNAL', 500),
+      );
+    });
+  });
+
+  describe('one entry point for both processes', () => {
+    const enforce = { mode: 'enforce' as const, authorization: true, jwt: JWT };
+
+    it('returns the verified bearer token in its allow result', async () => {
+      const checker = createChecker(enforce, { verifier: createFakeVerifier(), acls: () => ACLS });
+      const outcome = await checker.check(req('POST', '/topics/orders.eu', bearer('alice')), CTX);
+      assert.equal(outcome.token, tok('alice'));
+      assert.equal(outcome.expiresAtMs, 2_000_000_000_000);
+    });
+
+    it('hands an unexpected exception over (for its stack) before failing closed', async () => {
+      const seen: unknown[] = [];
+      const checker = createChecker(enforce, {
+        verifier: createFakeVerifier(),
+        acls: () => ACLS,
+        onUnexpectedError: (err) => seen.push(err),
+      });
+      const outcome = await checker.check(req('GET', '/brokers', bearer('throw')), CTX);
+      assert.equal(outcome.code, 'INTERNAL');
+      assert.equal(seen.length, 1);
+      assert.match((seen[0] as Error).stack ?? '', /verifier exploded/);
+    });
+
+    it('records every check exactly once, with its transport', async () => {
+      const recorded: Array<[string | null, string]> = [];
+      const checker = createChecker(enforce, {
+        verifier: createFakeVerifier(),
+        acls: () => ACLS,
+        record: (outcome, _request, context) => recorded.push([outcome.code, context.transport]),
+      });
+      await checker.check(req('POST', '/topics/orders.eu', bearer('mallory')), {
+        transport: 'rest',
+        requestId: 'r1',
+      });
+      await checker.check(req('GET', '/nope', undefined), { transport: 'http', requestId: undefined });
+      assert.deepEqual(recorded, [
+        ['ACL_DENIED', 'rest'],
+        ['ROUTE_UNKNOWN', 'http'],
+      ]);
+    });
+
+    it('checks resources named in a body against the caller host, as routes are', () => {
+      const recorded: string[] = [];
+      const checker = createChecker(enforce, {
+        verifier: createFakeVerifier(),
+        acls: () => ACLS,
+        record: (outcome) => recorded.push(outcome.verdict),
+      });
+      const lab = [{ resourceType: 'TOPIC' as const, name: 'lab', operation: 'WRITE' as const }];
+      const at = (host: string | undefined) =>
+        checker.checkResources({ principal: 'bob', host }, lab, { method: 'POST', path: '/x' }, CTX);
+      assert.equal(at('10.1.1.1').verdict, 'allow');
+      const denied = at('10.9.9.9');
+      assert.equal(denied.code, 'ACL_DENIED');
+      assert.equal(denied.detail, 'WRITE on TOPIC "lab"');
+      assert.equal(at(undefined).verdict, 'deny');
+      assert.deepEqual(recorded, ['allow', 'deny', 'deny']);
+    });
+
+    it('allows any one of several resources (Kafka either-or rules), audited in audit mode', () => {
+      const checker = createChecker(
+        { mode: 'audit', authorization: true, jwt: JWT },
+        { verifier: createFakeVerifier(), acls: () => ACLS },
+      );
+      const either = [
+        { resourceType: 'TOPIC' as const, name: 'nope', operation: 'CREATE' as const },
+        { resourceType: 'CLUSTER' as const, name: 'kafka-cluster', operation: 'DESCRIBE' as const },
+      ];
+      assert.equal(
+        checker.checkResources(
+          { principal: 'alice', host: undefined },
+          either,
+          { method: 'POST', path: '/' },
+          CTX,
+        ).verdict,
+        'allow',
+      );
+      const audited = checker.checkResources(
+        { principal: 'mallory', host: undefined },
+        either.slice(0, 1),
+        { method: 'POST', path: '/' },
+        CTX,
+      );
+      assert.equal(audited.verdict, 'deny');
+      assert.equal(passes(audited), true);
     });
   });
 });

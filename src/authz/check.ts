@@ -1,189 +1,263 @@
 import type { CompiledAcls } from '../acl/acl-compile.ts';
-import { authorize } from '../acl/acl-match.ts';
+import { allowsOperation, authorize } from '../acl/acl-match.ts';
 import type { ResourceRequest, RuleRef } from '../acl/acl-types.ts';
 import type { Config } from '../config/schema.ts';
-import { CODE_INFO, type ErrorCode } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
 import { extractBearer } from '../jwt/bearer.ts';
 import type { TokenVerifier } from '../jwt/verifier.ts';
-import { type KnownRoute, mapRoute, type RouteId } from './route-map.ts';
+import type { RouteId, RouteMatch } from '../routes/route-map.ts';
 
 /**
- * One authorization check, transport-neutral: the story from an HTTP request line and its
- * Authorization header to a verdict. Extract the bearer token, verify it, map the route to
- * the Kafka operations it performs, decide against the ACLs, apply the mode. The gRPC and
- * HTTP front ends turn the outcome into their protocol's answer; nothing here logs or counts.
+ * One authorization check, transport-neutral, shared by the gate (gRPC and HTTP front ends)
+ * and the REST process: the story from a matched route and its Authorization values to a
+ * verdict. Extract the bearer token, verify it, decide against the ACLs, apply the mode. Both
+ * processes hand every outcome to the same recorder, so they count and log alike.
  */
 
-export interface CheckInput {
+export interface CheckRequest {
+  /** The route the caller matched (once) from the method and raw target. */
+  readonly route: RouteMatch;
   readonly method: string;
-  /** Raw request target as Envoy saw it: path and query string, not percent-decoded. */
+  /** Raw request target as Envoy saw it: path and query string, not percent-decoded (logs only). */
   readonly path: string;
-  /** Authorization header value(s); more than one is refused. */
+  /** Authorization header values as sent; more than one is refused. */
   readonly authorization: string | readonly string[] | undefined;
-  /** Client address, for ACL rules that name a host. */
-  readonly host?: string;
+  /** The client address Envoy saw, for ACL rules that name a host. */
+  readonly host: string | undefined;
+}
+
+/** Which front end asked: the gate's gRPC or HTTP API, or the REST process re-checking. */
+export type CheckTransport = 'grpc' | 'http' | 'rest';
+
+export interface CheckContext {
+  readonly transport: CheckTransport;
+  readonly requestId: string | undefined;
 }
 
 export interface CheckOutcome {
-  /** True when the request may pass (in audit mode also for what enforce would deny). */
-  readonly allow: boolean;
-  /** The verdict before the mode was applied: false means enforce would deny. */
-  readonly decidedAllow: boolean;
-  /** The reason code of a denial (also of an audit-mode pass), null when allowed outright. */
+  /** What the rules decided. */
+  readonly verdict: 'allow' | 'deny';
+  /** False when a deny is only audited (mode audit): the request passes, the verdict is logged. */
+  readonly enforced: boolean;
+  /** The reason code of a denial (also of an audited one), null when allowed. */
   readonly code: ErrorCode | null;
-  /** Human reason, safe to log and to return: no token, no claims. */
+  /** Human reason, safe to log: no token, no claims. */
   readonly reason: string;
+  /** Detail the client may see with the code's message (the refused operation), else null. */
+  readonly detail: string | null;
   /** The principal (service user) when the token verified. */
   readonly principal: string | null;
   readonly issuer: string | null;
   readonly tokenHash: string | null;
+  /** The verified bearer token itself, so callers need not extract it again. */
+  readonly token: string | null;
   /** The verified token's expiry (epoch ms), when it verified. */
   readonly expiresAtMs: number | null;
   readonly route: RouteId | null;
-  /** HTTP status a denied client sees (404/405 for unknown routes). */
-  readonly status: number;
   /** What the route requires, and the entry that decided, for logs and `tollgate explain`. */
   readonly requires: readonly ResourceRequest[];
   readonly denied: ResourceRequest | null;
   readonly matched: readonly RuleRef[];
 }
 
+/** True when the request may go on: allowed, or denied only in audit mode. */
+export function passes(outcome: CheckOutcome): boolean {
+  return outcome.verdict === 'allow' || !outcome.enforced;
+}
+
+/** Receives every outcome: metrics and the decision log (see decision-log.ts). */
+export type DecisionRecorder = (
+  outcome: CheckOutcome,
+  request: Pick<CheckRequest, 'method' | 'path'>,
+  context: CheckContext,
+  seconds: number,
+) => void;
+
 export interface CheckerDeps {
   readonly verifier: TokenVerifier;
   /** The ACLs in force now (hot-reloaded); read once per check. */
   readonly acls: () => CompiledAcls;
+  readonly record?: DecisionRecorder;
+  /** An exception that is no verdict: logged with its stack before the fail-closed answer. */
+  readonly onUnexpectedError?: (err: unknown) => void;
 }
 
 type CheckerConfig = Pick<Config, 'mode' | 'authorization' | 'jwt'>;
 
+export interface Checker {
+  /** Never rejects: an unexpected failure is an INTERNAL denial (fail closed). */
+  check(request: CheckRequest, context: CheckContext): Promise<CheckOutcome>;
+  /**
+   * The ACL verdict for resources named only in a request body (subscription, assignments,
+   * positions, offsets, v3 create): allowed when the principal may do at least one of `anyOf`
+   * (Kafka's either-or rules). Recorded like a check. Authorization off: always allowed.
+   */
+  checkResources(
+    caller: { readonly principal: string; readonly host: string | undefined },
+    anyOf: readonly ResourceRequest[],
+    request: Pick<CheckRequest, 'method' | 'path'>,
+    context: CheckContext,
+  ): CheckOutcome;
+}
+
 const NO_RULES: readonly RuleRef[] = Object.freeze([]);
 const NOTHING: readonly ResourceRequest[] = Object.freeze([]);
 
-function describe(request: ResourceRequest): string {
+export function describeRequest(request: ResourceRequest): string {
   return `${request.operation} on ${request.resourceType} ${JSON.stringify(request.name)}`;
 }
 
-export interface Checker {
-  /** Never rejects: an unexpected failure is an INTERNAL denial (fail closed). */
-  check(input: CheckInput): Promise<CheckOutcome>;
+interface Identity {
+  readonly principal: string;
+  readonly issuer: string | null;
+  readonly tokenHash: string | null;
+  readonly token: string | null;
+  readonly expiresAtMs: number | null;
 }
+
+const ANONYMOUS = { principal: null, issuer: null, tokenHash: null, token: null, expiresAtMs: null };
 
 export function createChecker(config: CheckerConfig, deps: CheckerDeps): Checker {
   const audit = config.mode === 'audit';
   const maxTokenBytes = config.jwt.maxTokenBytes;
 
+  function allow(
+    reason: string,
+    route: RouteId | null,
+    identity: Identity | typeof ANONYMOUS,
+    more: {
+      requires: readonly ResourceRequest[];
+      matched: readonly RuleRef[];
+    },
+  ): CheckOutcome {
+    return {
+      verdict: 'allow',
+      enforced: true,
+      code: null,
+      reason,
+      detail: null,
+      ...identity,
+      route,
+      requires: more.requires,
+      denied: null,
+      matched: more.matched,
+    };
+  }
+
   function deny(
     code: ErrorCode,
     reason: string,
-    route: KnownRoute | null,
+    route: RouteId | null,
+    requires: readonly ResourceRequest[],
     extra: Partial<CheckOutcome> = {},
   ): CheckOutcome {
     // Audit mode passes only ACL verdicts about a verified caller on a known route: an unknown
     // route or a bad token is refused in every mode.
-    const passInAudit = audit && (code === 'ACL_DENIED' || code === 'USER_UNKNOWN');
+    const audited = audit && (code === 'ACL_DENIED' || code === 'USER_UNKNOWN');
     return {
-      allow: passInAudit,
-      decidedAllow: false,
+      verdict: 'deny',
+      enforced: !audited,
       code,
       reason,
-      principal: null,
-      issuer: null,
-      tokenHash: null,
-      expiresAtMs: null,
-      route: route?.route ?? null,
-      status: CODE_INFO[code].http,
-      requires: route?.requires ?? NOTHING,
+      detail: null,
+      ...ANONYMOUS,
+      route,
+      requires,
       denied: null,
       matched: NO_RULES,
       ...extra,
     };
   }
 
-  async function decide(input: CheckInput): Promise<CheckOutcome> {
-    // 1. Route: which Kafka operations does this request perform? Unknown means deny.
-    const route = mapRoute(input.method, input.path);
+  async function decide(request: CheckRequest): Promise<CheckOutcome> {
+    // 1. Route: matched by the caller; unknown means deny.
+    const route = request.route;
     if (!route.known) {
-      const reason = route.status === 405 ? 'method not allowed on this path' : 'no such route';
-      return deny('ROUTE_UNKNOWN', reason, null, { status: route.status });
+      return route.status === 405
+        ? deny('METHOD_NOT_ALLOWED', 'method not allowed on this path', null, NOTHING)
+        : deny('ROUTE_UNKNOWN', 'no such route', null, NOTHING);
     }
-    if (route.public) {
-      return {
-        allow: true,
-        decidedAllow: true,
-        code: null,
-        reason: 'public route',
-        principal: null,
-        issuer: null,
-        tokenHash: null,
-        expiresAtMs: null,
-        route: route.route,
-        status: 200,
-        requires: NOTHING,
-        denied: null,
-        matched: NO_RULES,
-      };
-    }
+    if (route.public)
+      return allow('public route', route.id, ANONYMOUS, { requires: NOTHING, matched: NO_RULES });
 
     // 2. Extract: Authorization: Bearer only.
-    const bearer = extractBearer(input.authorization, maxTokenBytes);
-    if (!bearer.ok) return deny(bearer.code, 'no usable bearer token', route);
+    const bearer = extractBearer(request.authorization, maxTokenBytes);
+    if (!bearer.ok) return deny(bearer.code, 'no usable bearer token', route.id, route.requires);
 
     // 3. Verify: signature, issuer, audience, lifetime; the principal claim.
-    const token = await deps.verifier.verify(bearer.token);
-    if (!token.ok) return deny(token.code, token.reason, route);
-    const identity = {
-      principal: token.principal,
-      issuer: token.issuer,
-      tokenHash: token.tokenHash,
-      expiresAtMs: token.expiresAtMs,
+    const verified = await deps.verifier.verify(bearer.token);
+    if (!verified.ok) return deny(verified.code, verified.reason, route.id, route.requires);
+    const identity: Identity = {
+      principal: verified.principal,
+      issuer: verified.issuer,
+      tokenHash: verified.tokenHash,
+      token: bearer.token,
+      expiresAtMs: verified.expiresAtMs,
     };
     if (!config.authorization) {
-      return {
-        allow: true,
-        decidedAllow: true,
-        code: null,
-        reason: 'authenticated (authorization off)',
-        ...identity,
-        route: route.route,
-        status: 200,
+      return allow('authenticated (authorization off)', route.id, identity, {
         requires: route.requires,
-        denied: null,
         matched: NO_RULES,
-      };
+      });
     }
 
     // 4. Map and decide: the principal must be a known service user allowed every operation.
-    const verdict = authorize(deps.acls(), token.principal, route.requires, input.host);
-    if (!verdict.allow) {
-      const reason = verdict.denied ? `not allowed: ${describe(verdict.denied)}` : verdict.reason;
-      return deny(verdict.code, reason, route, {
-        ...identity,
-        denied: verdict.denied,
-        matched: verdict.matched ? [verdict.matched] : NO_RULES,
-      });
+    const acl = authorize(deps.acls(), verified.principal, route.requires, request.host);
+    if (!acl.allow) {
+      return deny(
+        acl.code,
+        acl.denied ? `not allowed: ${describeRequest(acl.denied)}` : acl.reason,
+        route.id,
+        route.requires,
+        {
+          ...identity,
+          detail: acl.denied ? describeRequest(acl.denied) : null,
+          denied: acl.denied,
+          matched: acl.matched ? [acl.matched] : NO_RULES,
+        },
+      );
     }
-    return {
-      allow: true,
-      decidedAllow: true,
-      code: null,
-      reason: 'allowed',
-      ...identity,
-      route: route.route,
-      status: 200,
-      requires: route.requires,
-      denied: null,
-      matched: verdict.matched,
-    };
+    return allow('allowed', route.id, identity, { requires: route.requires, matched: acl.matched });
   }
 
   return {
-    async check(input) {
+    async check(request, context) {
+      const started = process.hrtime.bigint();
+      let outcome: CheckOutcome;
       try {
-        return await decide(input);
-      } catch {
+        outcome = await decide(request);
+      } catch (err) {
+        deps.onUnexpectedError?.(err);
         // Fail closed: an unexpected error must never read as allow.
-        return deny('INTERNAL', 'internal error during the check', null);
+        outcome = deny('INTERNAL', 'internal error during the check', null, NOTHING);
       }
+      deps.record?.(outcome, request, context, Number(process.hrtime.bigint() - started) / 1e9);
+      return outcome;
+    },
+
+    checkResources(caller, anyOf, request, context) {
+      const started = process.hrtime.bigint();
+      let outcome: CheckOutcome;
+      const identity = { ...ANONYMOUS, principal: caller.principal };
+      if (!config.authorization) {
+        return allow('authenticated (authorization off)', null, identity, {
+          requires: anyOf,
+          matched: NO_RULES,
+        });
+      }
+      const acls = deps.acls();
+      if (anyOf.some((wanted) => allowsOperation(acls, caller.principal, wanted, caller.host))) {
+        outcome = allow('allowed', null, identity, { requires: anyOf, matched: NO_RULES });
+      } else {
+        const first = anyOf[0]!;
+        outcome = deny('ACL_DENIED', `not allowed: ${describeRequest(first)}`, null, anyOf, {
+          ...identity,
+          detail: describeRequest(first),
+          denied: first,
+        });
+      }
+      deps.record?.(outcome, request, context, Number(process.hrtime.bigint() - started) / 1e9);
+      return outcome;
     },
   };
 }

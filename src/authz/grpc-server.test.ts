@@ -1,18 +1,20 @@
 import assert from 'node:assert/strict';
+import { checkOutcome as outcome } from '../../test/support/check-outcome.ts';
 import { type CompiledAcls, compileAcls } from '../acl/acl-compile.ts';
 import { parseAclFile } from '../acl/acl-file.ts';
 import { CODE_INFO, type ErrorCode } from '../errors.ts';
 import { extractBearer } from '../jwt/bearer.ts';
 import type { TokenVerifier } from '../jwt/verifier.ts';
+import { CLIENT_ADDRESS_HEADER } from '../routes/raw-headers.ts';
 import { type CheckOutcome, createChecker } from './check.ts';
-import { toCheckInput, toCheckResponse } from './grpc-server.ts';
+import { toCheckRequest, toCheckResponse } from './grpc-server.ts';
 
 const PRINCIPAL_HEADER = 'x-tollgate-principal';
 const TOKEN = 'aGRy.cGF5bG9hZA.c2ln';
 
 const raw = (text: string) => Buffer.from(text, 'latin1');
 
-type Shape = Parameters<typeof toCheckInput>[0];
+type Shape = Parameters<typeof toCheckRequest>[0];
 
 function envoyRequest(
   http: NonNullable<NonNullable<NonNullable<Shape['attributes']>['request']>['http']>,
@@ -147,10 +149,10 @@ const INPUT_ROWS: readonly InputRow[] = [
   },
 ];
 
-describe('toCheckInput', () => {
+describe('toCheckRequest', () => {
   for (const row of INPUT_ROWS) {
     it(row.name, () => {
-      const { input, requestId } = toCheckInput(row.request);
+      const { request: input, requestId } = toCheckRequest(row.request);
       assert.equal(input.method, row.method);
       assert.equal(input.path, row.path);
       assert.deepEqual(input.authorization, row.authorization);
@@ -161,7 +163,7 @@ describe('toCheckInput', () => {
   }
 
   it('passes the client address on for host-bound ACL rules', () => {
-    const { input } = toCheckInput(envoyRequest({ method: 'GET', path: '/', headers: {} }));
+    const { request: input } = toCheckRequest(envoyRequest({ method: 'GET', path: '/', headers: {} }));
     assert.equal(input.host, '10.0.0.7');
   });
 
@@ -194,31 +196,14 @@ describe('toCheckInput', () => {
       { verifier, acls: () => acls },
     );
     const twice = INPUT_ROWS.find((row) => row.name.startsWith('keeps two Authorization entries'))!;
-    const outcome = await checker.check(toCheckInput(twice.request).input);
+    const outcome = await checker.check(toCheckRequest(twice.request).request, {
+      transport: 'grpc',
+      requestId: undefined,
+    });
     assert.equal(outcome.code, 'TOKEN_MALFORMED');
-    assert.equal(outcome.status, 401);
+    assert.equal(CODE_INFO[outcome.code!].http, 401);
   });
 });
-
-function outcome(fields: Partial<CheckOutcome>): CheckOutcome {
-  const code = fields.code ?? null;
-  return {
-    allow: false,
-    decidedAllow: false,
-    code,
-    reason: 'test',
-    principal: null,
-    issuer: null,
-    tokenHash: null,
-    expiresAtMs: null,
-    route: null,
-    status: code === null ? 200 : CODE_INFO[code].http,
-    requires: [],
-    denied: null,
-    matched: [],
-    ...fields,
-  };
-}
 
 interface HeaderOption {
   header: { key: string; value: string };
@@ -232,24 +217,28 @@ interface Response {
 }
 
 function responseFor(o: CheckOutcome): Response {
-  return toCheckResponse(o, PRINCIPAL_HEADER) as unknown as Response;
+  return toCheckResponse(o, PRINCIPAL_HEADER, '10.0.0.7') as unknown as Response;
 }
 
 describe('toCheckResponse', () => {
-  it('allows with the principal header set by OVERWRITE_IF_EXISTS_OR_ADD, Authorization untouched', () => {
-    const response = responseFor(outcome({ allow: true, decidedAllow: true, principal: 'alice' }));
+  it('allows with the principal and client address headers set by OVERWRITE_IF_EXISTS_OR_ADD, Authorization untouched', () => {
+    const response = responseFor(outcome({ verdict: 'allow', principal: 'alice' }));
     assert.equal(response.status.code, 0);
     assert.equal(response.denied_response, undefined);
     assert.deepEqual(response.ok_response, {
       headers: [
         { header: { key: PRINCIPAL_HEADER, value: 'alice' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
+        {
+          header: { key: CLIENT_ADDRESS_HEADER, value: '10.0.0.7' },
+          append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
+        },
       ],
     });
   });
 
   it('allows an audit-mode pass with the principal too', () => {
     const response = responseFor(
-      outcome({ allow: true, decidedAllow: false, code: 'ACL_DENIED', status: 403, principal: 'mallory' }),
+      outcome({ verdict: 'deny', enforced: false, code: 'ACL_DENIED', principal: 'mallory' }),
     );
     assert.equal(response.status.code, 0);
     assert.equal(response.ok_response?.headers?.[0]?.header.value, 'mallory');
@@ -257,9 +246,9 @@ describe('toCheckResponse', () => {
   });
 
   it('allows a public route by removing any principal header instead of setting one', () => {
-    const response = responseFor(outcome({ allow: true, decidedAllow: true, principal: null }));
+    const response = responseFor(outcome({ verdict: 'allow', principal: null }));
     assert.equal(response.status.code, 0);
-    assert.deepEqual(response.ok_response, { headers_to_remove: [PRINCIPAL_HEADER] });
+    assert.deepEqual(response.ok_response, { headers_to_remove: [PRINCIPAL_HEADER, CLIENT_ADDRESS_HEADER] });
   });
 
   // google.rpc.Code: 16 UNAUTHENTICATED, 7 PERMISSION_DENIED, 14 UNAVAILABLE. Any non-zero code
@@ -295,14 +284,14 @@ describe('toCheckResponse', () => {
   }
 
   it('denies a 405 with the 405 status', () => {
-    const response = responseFor(outcome({ code: 'ROUTE_UNKNOWN', status: 405 }));
+    const response = responseFor(outcome({ code: 'METHOD_NOT_ALLOWED' }));
     assert.equal(response.status.code, 7);
     assert.equal(response.denied_response?.status.code, 405);
   });
 
   it('never allows a denied outcome, whatever else it carries', () => {
     const response = responseFor(
-      outcome({ allow: false, decidedAllow: true, principal: 'alice', code: null }),
+      outcome({ verdict: 'deny', enforced: true, principal: 'alice', code: null }),
     );
     assert.notEqual(response.status.code, 0);
     assert.equal(response.ok_response, undefined);

@@ -3,9 +3,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import grpc from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
-import type { AuthzService } from './authz-service.ts';
-import type { CheckInput, CheckOutcome } from './check.ts';
-import { denialFor } from './denial.ts';
+import { CODE_INFO, errorAnswer, RPC } from '../errors.ts';
+import { CLIENT_ADDRESS_HEADER } from '../routes/raw-headers.ts';
+import { mapRoute } from '../routes/route-map.ts';
+import { type Checker, type CheckOutcome, type CheckRequest, passes } from './check.ts';
 
 /**
  * Envoy's ext_authz v3 gRPC API (envoy.service.auth.v3.Authorization/Check) and
@@ -31,12 +32,6 @@ const LOADER_OPTIONS: protoLoader.Options = {
     OWN_PROTOS,
   ],
 };
-
-// google.rpc.Code values used in CheckResponse.status.
-const RPC_OK = 0;
-const RPC_PERMISSION_DENIED = 7;
-const RPC_UNAUTHENTICATED = 16;
-const RPC_UNAVAILABLE = 14;
 
 interface HeaderValueOption {
   header: { key: string; value: string };
@@ -65,9 +60,9 @@ function overwrite(key: string, value: string): HeaderValueOption {
   return { header: { key, value }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' };
 }
 
-/** Reads method, path and Authorization from either header shape Envoy sends. */
-export function toCheckInput(request: CheckRequestShape): {
-  input: CheckInput;
+/** Reads method, path, Authorization and the client address from either header shape Envoy sends. */
+export function toCheckRequest(request: CheckRequestShape): {
+  request: CheckRequest;
   requestId: string | undefined;
 } {
   const http = request.attributes?.request?.http ?? {};
@@ -95,10 +90,13 @@ export function toCheckInput(request: CheckRequestShape): {
     authorization = http.headers.authorization;
     requestId ??= http.headers['x-request-id'];
   }
+  const method = http.method ?? '';
+  const path = http.path ?? '';
   return {
-    input: {
-      method: http.method ?? '',
-      path: http.path ?? '',
+    request: {
+      route: mapRoute(method, path),
+      method,
+      path,
       authorization,
       host: request.attributes?.source?.address?.socket_address?.address,
     },
@@ -106,27 +104,31 @@ export function toCheckInput(request: CheckRequestShape): {
   };
 }
 
-/** Builds the CheckResponse for an outcome. Only status code 0 allows. */
-export function toCheckResponse(outcome: CheckOutcome, principalHeader: string): Record<string, unknown> {
-  if (outcome.allow) {
+/**
+ * Builds the CheckResponse for an outcome. Only status code 0 allows. An allowed request carries
+ * the principal and the client address the check used, so the REST process checks the same host.
+ */
+export function toCheckResponse(
+  outcome: CheckOutcome,
+  principalHeader: string,
+  host: string | undefined,
+): Record<string, unknown> {
+  if (passes(outcome)) {
     if (outcome.principal === null) {
-      // Public route: no identity, and a client-sent copy of the header must not pass either.
-      return { status: { code: RPC_OK }, ok_response: { headers_to_remove: [principalHeader] } };
+      // Public route: no identity, and client-sent copies of the headers must not pass either.
+      return {
+        status: { code: RPC.OK },
+        ok_response: { headers_to_remove: [principalHeader, CLIENT_ADDRESS_HEADER] },
+      };
     }
-    return {
-      status: { code: RPC_OK },
-      ok_response: { headers: [overwrite(principalHeader, outcome.principal)] },
-    };
+    const headers = [overwrite(principalHeader, outcome.principal)];
+    if (host !== undefined && host !== '') headers.push(overwrite(CLIENT_ADDRESS_HEADER, host));
+    return { status: { code: RPC.OK }, ok_response: { headers } };
   }
-  const denial = denialFor(outcome);
-  const rpcCode =
-    denial.status === 401
-      ? RPC_UNAUTHENTICATED
-      : denial.status >= 500
-        ? RPC_UNAVAILABLE
-        : RPC_PERMISSION_DENIED;
+  const code = outcome.code ?? 'INTERNAL';
+  const denial = errorAnswer(code, outcome.detail);
   return {
-    status: { code: rpcCode, message: outcome.code ?? 'INTERNAL' },
+    status: { code: CODE_INFO[code].grpc, message: code },
     denied_response: {
       status: { code: denial.status },
       headers: denial.headers.map(([k, v]) => overwrite(k, v)),
@@ -144,7 +146,7 @@ export interface GrpcServerHandle {
 
 export async function startGrpcServer(
   listen: string,
-  service: AuthzService,
+  checker: Checker,
   principalHeader: string,
   isReady: () => boolean,
 ): Promise<GrpcServerHandle> {
@@ -165,10 +167,10 @@ export async function startGrpcServer(
       call: grpc.ServerUnaryCall<CheckRequestShape, unknown>,
       callback: grpc.sendUnaryData<Record<string, unknown>>,
     ) {
-      const { input, requestId } = toCheckInput(call.request);
-      service.decide(input, 'grpc', requestId).then(
-        (outcome) => callback(null, toCheckResponse(outcome, principalHeader)),
-        // Unreachable (decide never rejects); if it did, an RPC error is a denial for Envoy.
+      const { request, requestId } = toCheckRequest(call.request);
+      checker.check(request, { transport: 'grpc', requestId }).then(
+        (outcome) => callback(null, toCheckResponse(outcome, principalHeader, request.host)),
+        // Unreachable (check never rejects); if it did, an RPC error is a denial for Envoy.
         () => callback({ code: grpc.status.INTERNAL, details: 'check failed' }),
       );
     },

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AuthzService } from './authz-service.ts';
-import { denialFor } from './denial.ts';
+import { type ErrorAnswer, errorAnswer } from '../errors.ts';
+import { authorizationValues, CLIENT_ADDRESS_HEADER } from '../routes/raw-headers.ts';
+import { mapRoute } from '../routes/route-map.ts';
+import { type Checker, passes } from './check.ts';
 
 /**
  * The same decision over plain HTTP, for proxies that authorize with a sub-request: Envoy's
@@ -19,29 +21,27 @@ function firstHeader(req: IncomingMessage, ...names: string[]): string | undefin
   return undefined;
 }
 
-/** Authorization values as sent: Node joins repeats with ", ", rawHeaders keeps them apart. */
-function authorizationValues(req: IncomingMessage): string[] | undefined {
-  let values: string[] | undefined;
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length !== 13 || raw[i]!.toLowerCase() !== 'authorization') continue;
-    values ??= [];
-    values.push(raw[i + 1]!);
-  }
-  return values;
-}
-
-function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
+function send(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(body);
 }
+
+function sendAnswer(res: ServerResponse, answer: ErrorAnswer): void {
+  res.writeHead(answer.status, [...answer.headers, ['cache-control', 'no-store']].flat());
+  res.end(answer.body);
+}
+
+const PROXY_MISCONFIGURED = errorAnswer(
+  'REQUEST_INVALID',
+  'expected X-Forwarded-Method and X-Forwarded-Uri (or X-Original-Method and X-Original-URI)',
+);
 
 export interface HttpAuthOptions {
   readonly principalHeader: string;
   readonly ready: () => boolean;
 }
 
-export function createAuthHttpServer(service: AuthzService, options: HttpAuthOptions): Server {
+export function createAuthHttpServer(checker: Checker, options: HttpAuthOptions): Server {
   const { principalHeader } = options;
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0];
@@ -51,35 +51,38 @@ export function createAuthHttpServer(service: AuthzService, options: HttpAuthOpt
         ? send(res, 200, '{"status":"ready"}')
         : send(res, 503, '{"status":"not ready"}');
     }
-    if (path !== '/auth') return send(res, 404, '{"error_code":404,"message":"HTTP 404 Not Found"}');
+    if (path !== '/auth') return sendAnswer(res, errorAnswer('ROUTE_UNKNOWN'));
     const method = firstHeader(req, 'x-forwarded-method', 'x-original-method');
     const uri = firstHeader(req, 'x-forwarded-uri', 'x-original-uri');
     if (method === undefined || uri === undefined) {
       // Fail closed on a misconfigured proxy rather than guessing the request.
-      return send(
-        res,
-        400,
-        '{"error_code":400,"message":"expected X-Forwarded-Method and X-Forwarded-Uri (or X-Original-Method and X-Original-URI)"}',
-      );
+      return sendAnswer(res, PROXY_MISCONFIGURED);
     }
-    const input = {
+    // The peer is the proxy asking; the address it checked travels back like the principal.
+    const host = req.socket.remoteAddress;
+    const request = {
+      route: mapRoute(method, uri),
       method,
       path: uri,
-      authorization: authorizationValues(req),
-      host: req.socket.remoteAddress,
+      authorization: authorizationValues(req.rawHeaders),
+      host,
     };
-    service.decide(input, 'http', firstHeader(req, 'x-request-id')).then(
+    checker.check(request, { transport: 'http', requestId: firstHeader(req, 'x-request-id') }).then(
       (outcome) => {
-        if (outcome.allow) {
-          res.writeHead(200, { [principalHeader]: outcome.principal ?? '', 'cache-control': 'no-store' });
+        if (passes(outcome)) {
+          const headers: Record<string, string> = {
+            [principalHeader]: outcome.principal ?? '',
+            'cache-control': 'no-store',
+          };
+          if (outcome.principal !== null && host !== undefined) headers[CLIENT_ADDRESS_HEADER] = host;
+          res.writeHead(200, headers);
           res.end();
           return;
         }
-        const denial = denialFor(outcome);
-        res.writeHead(denial.status, Object.fromEntries(denial.headers));
-        res.end(denial.body);
+        sendAnswer(res, errorAnswer(outcome.code ?? 'INTERNAL', outcome.detail));
       },
-      () => send(res, 500, '{"error_code":500,"message":"Internal server error"}'),
+      // Unreachable (check never rejects): fail closed all the same.
+      () => sendAnswer(res, errorAnswer('INTERNAL')),
     );
   });
 }

@@ -62,6 +62,8 @@ export interface TokenVerifierDeps {
   readonly onJwksFetch?: (issuer: string, result: JwksFetchResult) => void;
   /** Called once per verify that reached the cache: true on a hit. */
   readonly onCache?: (hit: boolean) => void;
+  /** An exception that is not a verdict: the caller logs it (with its stack); the answer is INTERNAL. */
+  readonly onUnexpectedError?: (err: unknown) => void;
 }
 
 interface TrustedIssuer {
@@ -139,7 +141,8 @@ export function createTokenVerifier(
       } finally {
         inFlight.delete(tokenHash);
       }
-    } catch {
+    } catch (err) {
+      deps.onUnexpectedError?.(err);
       // Fail closed: an unexpected error must never read as a verified token.
       return deny('INTERNAL', 'unexpected error while verifying the token');
     }
@@ -177,6 +180,7 @@ export function createTokenVerifier(
       claims = result.payload;
     } catch (err) {
       const mapped = mapVerifyError(err);
+      if (mapped.code === 'INTERNAL') deps.onUnexpectedError?.(err);
       return deny(mapped.code, mapped.reason);
     }
 

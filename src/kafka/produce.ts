@@ -1,4 +1,4 @@
-import { ServiceError } from '../errors.ts';
+import { type ErrorCode, ServiceError } from '../errors.ts';
 import { isUnknownTopic, translateKafkaError } from './kafka-errors.ts';
 import { ProduceBatcher } from './produce-batcher.ts';
 import type { KafkaSession } from './session.ts';
@@ -22,7 +22,13 @@ export interface OutgoingRecord {
 
 export type RecordResult =
   | { readonly ok: true; readonly partition: number; readonly offset: number }
-  | { readonly ok: false; readonly errorCode: 1 | 2; readonly error: string };
+  | {
+      readonly ok: false;
+      readonly code: ErrorCode;
+      /** Whether sending again may succeed (a broker away, a leader moving). */
+      readonly retriable: boolean;
+      readonly error: string;
+    };
 
 interface PartitionCount {
   readonly count: number;
@@ -98,7 +104,12 @@ export async function produceRecords(
     if (record.partition !== null) {
       partition = record.partition;
       if (partition < 0 || partition >= count) {
-        results[i] = { ok: false, errorCode: 1, error: `Unknown partition ${partition} of topic ${topic}` };
+        results[i] = {
+          ok: false,
+          code: 'PARTITION_NOT_FOUND',
+          retriable: false,
+          error: `Unknown partition ${partition} of topic ${topic}`,
+        };
         continue;
       }
     } else if (record.key !== null) {
@@ -148,9 +159,10 @@ export async function produceRecords(
   } catch (err) {
     const failure = translateKafkaError(err);
     if (failure.code === 'KAFKA_AUTHZ_FAILED' || failure.code === 'KAFKA_AUTH_FAILED') throw failure;
-    const errorCode: 1 | 2 = failure.retriable || failure.code === 'KAFKA_UNAVAILABLE' ? 2 : 1;
+    const retriable = failure.retriable || failure.code === 'KAFKA_UNAVAILABLE';
     for (const indexes of byPartition.values()) {
-      for (const i of indexes) results[i] = { ok: false, errorCode, error: failure.message };
+      for (const i of indexes)
+        results[i] = { ok: false, code: failure.code, retriable, error: failure.message };
     }
   }
   return results;

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { RestError } from './rest-error.ts';
+import { ServiceError } from '../errors.ts';
 
 /**
  * The request body, read up to a limit. Reference section 3: an oversized body is 413; an
@@ -51,29 +51,29 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buff
   });
 }
 
-function tooLarge(): RestError {
-  return new RestError(413, 413, 'HTTP Request Entity Too Large');
+function tooLarge(): ServiceError {
+  return new ServiceError('REQUEST_TOO_LARGE');
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Parses a body that must be a JSON object. */
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
-  if (body.length === 0) throw new RestError(400, 400, 'Missing request JSON body');
+  if (body.length === 0) throw new ServiceError('REQUEST_INVALID', 'Missing request JSON body');
   let text: string;
   try {
     text = utf8.decode(body);
   } catch {
-    throw new RestError(400, 400, 'Request body is not valid UTF-8');
+    throw new ServiceError('REQUEST_INVALID', 'Request body is not valid UTF-8');
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new RestError(400, 400, 'Invalid request JSON body');
+    throw new ServiceError('REQUEST_INVALID', 'Invalid request JSON body');
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new RestError(400, 400, 'Malformed request');
+    throw new ServiceError('REQUEST_INVALID', 'Malformed request');
   }
   return value as Record<string, unknown>;
 }
@@ -83,5 +83,5 @@ export function assertNoBody(body: Buffer): void {
   if (body.length === 0) return;
   const text = body.toString('utf8').trim();
   if (text === '' || text === '{}') return;
-  throw new RestError(400, 400, 'No request body allowed for this operation');
+  throw new ServiceError('REQUEST_INVALID', 'No request body allowed for this operation');
 }

@@ -9,7 +9,6 @@ import {
 import { type DataFormat, decodeField } from './record-format.ts';
 import { assertTopicAllowed, type RequestContext } from './request-context.ts';
 import { send, sendEmpty, sendJson, sortKeysDeep } from './respond.ts';
-import { RestError, serverError, unprocessable } from './rest-error.ts';
 
 /**
  * Consumer instances (reference section 7.6). An instance lives in its creator's session, so
@@ -19,8 +18,8 @@ import { RestError, serverError, unprocessable } from './rest-error.ts';
 
 const instanceKey = (group: string, name: string) => `${group}\u0000${name}`;
 
-function notFound(): RestError {
-  return new RestError(404, 40403, 'Consumer instance not found');
+function notFound(): ServiceError {
+  return new ServiceError('CONSUMER_NOT_FOUND');
 }
 
 function consumerOf(ctx: RequestContext): ConsumerInstance {
@@ -51,38 +50,41 @@ export async function createConsumer(ctx: RequestContext): Promise<void> {
   const group = ctx.route.params.group!.replace(/^\/+|\/+$/g, '');
   const name = body.name === undefined || body.name === null ? randomUUID() : body.name;
   if (typeof name !== 'string' || name === '' || name.includes('/')) {
-    throw unprocessable('name must be a non-empty string without "/"', 42204);
+    throw new ServiceError('CONSUMER_CONFIG_INVALID', 'name must be a non-empty string without "/"');
   }
   const format = body.format ?? 'binary';
   if (typeof format !== 'string' || !FORMATS.has(format)) {
-    throw unprocessable(`Invalid format type: ${String(format)}`, 42204);
+    throw new ServiceError('CONSUMER_CONFIG_INVALID', `Invalid format type: ${String(format)}`);
   }
   if (format !== 'binary' && format !== 'json') {
-    throw unprocessable(`The ${format} format needs a schema registry, and none is configured`, 42204);
+    throw new ServiceError(
+      'CONSUMER_CONFIG_INVALID',
+      `The ${format} format needs a schema registry, and none is configured`,
+    );
   }
   const reset = body['auto.offset.reset'] ?? 'earliest';
   if (typeof reset !== 'string' || !['earliest', 'latest'].includes(reset.toLowerCase())) {
-    throw unprocessable('auto.offset.reset must be earliest or latest', 42204);
+    throw new ServiceError('CONSUMER_CONFIG_INVALID', 'auto.offset.reset must be earliest or latest');
   }
   const autoCommit = booleanField(body['auto.commit.enable'], true);
-  if (autoCommit === null) throw unprocessable('auto.commit.enable must be true or false', 42204);
+  if (autoCommit === null)
+    throw new ServiceError('CONSUMER_CONFIG_INVALID', 'auto.commit.enable must be true or false');
   const fetchMin = body['fetch.min.bytes'] === undefined ? 1 : integerField(body['fetch.min.bytes']);
   if (fetchMin === null || fetchMin < -1)
-    throw unprocessable('fetch.min.bytes must be an integer >= -1', 42204);
+    throw new ServiceError('CONSUMER_CONFIG_INVALID', 'fetch.min.bytes must be an integer >= -1');
   const timeoutRaw = body['consumer.request.timeout.ms'];
   const timeout =
     timeoutRaw === undefined ? ctx.config.rest.consumerRequestTimeoutMs : integerField(timeoutRaw);
   if (timeout === null || timeout < 0)
-    throw unprocessable('consumer.request.timeout.ms must be an integer >= 0', 42204);
+    throw new ServiceError('CONSUMER_CONFIG_INVALID', 'consumer.request.timeout.ms must be an integer >= 0');
 
   const key = instanceKey(group, name);
   if (ctx.session.consumers.has(key)) {
-    throw new RestError(409, 40902, `Consumer ${name} already exists in group ${group}`);
+    throw new ServiceError('CONSUMER_EXISTS', `Consumer ${name} already exists in group ${group}`);
   }
   if (ctx.session.consumers.size >= ctx.config.sessions.maxConsumersPerPrincipal) {
-    throw new RestError(
-      429,
-      42901,
+    throw new ServiceError(
+      'LIMIT_REACHED',
       `Consumer instance limit reached (${ctx.config.sessions.maxConsumersPerPrincipal} per principal): delete unused instances`,
     );
   }
@@ -118,22 +120,26 @@ export async function subscribe(ctx: RequestContext): Promise<void> {
   const instance = consumerOf(ctx);
   const { topics, topic_pattern: pattern } = ctx.json!;
   if ((topics === undefined) === (pattern === undefined)) {
-    throw new RestError(409, 40903, 'Subscription to topics, partitions and pattern are mutually exclusive');
+    throw new ServiceError(
+      'CONSUMER_STATE_INVALID',
+      'Subscription to topics, partitions and pattern are mutually exclusive',
+    );
   }
   if (topics !== undefined) {
     if (!Array.isArray(topics) || topics.some((t) => typeof t !== 'string')) {
-      throw unprocessable('topics must be an array of strings');
+      throw new ServiceError('REQUEST_UNPROCESSABLE', 'topics must be an array of strings');
     }
     for (const topic of topics as string[]) assertTopicAllowed(ctx, topic);
     await instance.subscribe({ topics: topics as string[] });
   } else {
-    if (typeof pattern !== 'string') throw unprocessable('topic_pattern must be a string');
+    if (typeof pattern !== 'string')
+      throw new ServiceError('REQUEST_UNPROCESSABLE', 'topic_pattern must be a string');
     let regex: RegExp;
     try {
       // Matched from the start of the topic name, as Java's Pattern.matcher().matches() would.
       regex = new RegExp(`^(?:${pattern})$`);
     } catch {
-      throw unprocessable('topic_pattern is not a valid regular expression');
+      throw new ServiceError('REQUEST_UNPROCESSABLE', 'topic_pattern is not a valid regular expression');
     }
     await instance.subscribe({ pattern: regex });
   }
@@ -151,7 +157,7 @@ export async function unsubscribe(ctx: RequestContext): Promise<void> {
 
 function partitionList(ctx: RequestContext, field: string): TopicPartition[] {
   const list = ctx.json![field];
-  if (!Array.isArray(list)) throw serverError(`${field} is required`, 50001);
+  if (!Array.isArray(list)) throw new ServiceError('CONSUMER_REQUEST_INVALID', `${field} is required`);
   return list.map((entry) => {
     const e = entry as Record<string, unknown>;
     if (
@@ -160,7 +166,7 @@ function partitionList(ctx: RequestContext, field: string): TopicPartition[] {
       typeof e.topic !== 'string' ||
       integerField(e.partition) === null
     ) {
-      throw serverError('each entry needs topic and partition', 50001);
+      throw new ServiceError('CONSUMER_REQUEST_INVALID', 'each entry needs topic and partition');
     }
     assertTopicAllowed(ctx, e.topic);
     return { topic: e.topic, partition: e.partition as number };
@@ -169,12 +175,15 @@ function partitionList(ctx: RequestContext, field: string): TopicPartition[] {
 
 function offsetList(ctx: RequestContext): TopicPartitionOffset[] {
   const list = ctx.json!.offsets;
-  if (!Array.isArray(list)) throw serverError('offsets is required', 50001);
+  if (!Array.isArray(list)) throw new ServiceError('CONSUMER_REQUEST_INVALID', 'offsets is required');
   return list.map((entry) => {
     const e = entry as Record<string, unknown>;
     const offset = integerField(e?.offset);
     if (typeof e?.topic !== 'string' || integerField(e.partition) === null || offset === null || offset < 0) {
-      throw serverError('each entry needs topic, partition and a non-negative integer offset', 50001);
+      throw new ServiceError(
+        'CONSUMER_REQUEST_INVALID',
+        'each entry needs topic, partition and a non-negative integer offset',
+      );
     }
     assertTopicAllowed(ctx, e.topic);
     return { topic: e.topic, partition: e.partition as number, offset };
@@ -226,7 +235,7 @@ export async function getCommittedOffsets(ctx: RequestContext): Promise<void> {
 function queryInteger(ctx: RequestContext, name: string, fallback: number): number {
   const raw = ctx.query.get(name);
   if (raw === null) return fallback;
-  if (!/^\d+$/.test(raw)) throw serverError(`${name} must be a non-negative integer`);
+  if (!/^\d+$/.test(raw)) throw new ServiceError('FIELD_INVALID', `${name} must be a non-negative integer`);
   return Number(raw);
 }
 
@@ -235,9 +244,8 @@ export async function fetchRecords(ctx: RequestContext): Promise<void> {
   const instance = consumerOf(ctx);
   // The Accept header must name the instance's format exactly.
   if (ctx.accept.format !== instance.options.format) {
-    throw new RestError(
-      406,
-      40601,
+    throw new ServiceError(
+      'FORMAT_MISMATCH',
       `The requested embedded data format does not match the deserializer for this consumer instance (${instance.options.format})`,
     );
   }
@@ -274,7 +282,7 @@ function safeKey(format: DataFormat, key: Buffer | null): unknown {
   try {
     return decodeField(format, key, 'key');
   } catch (err) {
-    if (err instanceof RestError || err instanceof ServiceError) return key?.toString('base64') ?? null;
+    if (err instanceof ServiceError) return key?.toString('base64') ?? null;
     throw err;
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
+import type { ServiceError } from '../errors.ts';
 import { decodeField, encodeField } from './record-format.ts';
-import type { RestError } from './rest-error.ts';
 
 describe('embedded formats', () => {
   it('round-trips binary through base64', () => {
@@ -12,11 +12,11 @@ describe('embedded formats', () => {
   it('rejects a binary value that is not base64 with 400', () => {
     assert.throws(
       () => encodeField('binary', 'not base64!', 'value'),
-      (e: RestError) => e.status === 400,
+      (e: ServiceError) => e.httpStatus === 400,
     );
     assert.throws(
       () => encodeField('binary', 42, 'value'),
-      (e: RestError) => e.status === 400,
+      (e: ServiceError) => e.httpStatus === 400,
     );
   });
 
@@ -45,7 +45,7 @@ describe('embedded formats', () => {
   it('answers 422 for a fetched json value that is not JSON', () => {
     assert.throws(
       () => decodeField('json', Buffer.from('{oops'), 'value'),
-      (e: RestError) => e.status === 422,
+      (e: ServiceError) => e.httpStatus === 422,
     );
   });
 });

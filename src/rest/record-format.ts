@@ -1,4 +1,4 @@
-import { RestError, unprocessable } from './rest-error.ts';
+import { ServiceError } from '../errors.ts';
 
 /**
  * Embedded formats for keys and values (reference section 6): `binary` is base64 text,
@@ -23,7 +23,7 @@ export function encodeField(format: DataFormat, value: unknown, side: 'key' | 'v
   if (isFalsyPayload(value)) return Buffer.alloc(0);
   if (format === 'binary') {
     if (typeof value !== 'string' || value.length % 4 !== 0 || !BASE64.test(value)) {
-      throw new RestError(400, 400, `${side} is not valid base64 for the binary format`);
+      throw new ServiceError('REQUEST_INVALID', `${side} is not valid base64 for the binary format`);
     }
     return Buffer.from(value, 'base64');
   }
@@ -37,6 +37,9 @@ export function decodeField(format: DataFormat, bytes: Buffer | null, side: 'key
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch {
-    throw unprocessable(`${side} deserialization error for format json: not valid JSON`);
+    throw new ServiceError(
+      'REQUEST_UNPROCESSABLE',
+      `${side} deserialization error for format json: not valid JSON`,
+    );
   }
 }

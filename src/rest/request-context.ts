@@ -3,12 +3,13 @@ import type { Logger } from 'pino';
 import type { CompiledAcls } from '../acl/acl-compile.ts';
 import { allowsOperation } from '../acl/acl-match.ts';
 import { CLUSTER_NAME, type Operation, type ResourceRequest } from '../acl/acl-types.ts';
-import type { KnownRoute } from '../authz/route-map.ts';
+import { type Checker, passes } from '../authz/check.ts';
 import type { Config } from '../config/schema.ts';
+import { ServiceError } from '../errors.ts';
 import type { KafkaSession } from '../kafka/session.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import type { KnownRoute } from '../routes/route-map.ts';
 import type { AcceptResult, EmbeddedFormat } from './media.ts';
-import { RestError } from './rest-error.ts';
 
 /** Everything a route handler gets: the request, the caller's session, and the checks it may need. */
 export interface RequestContext {
@@ -25,7 +26,11 @@ export interface RequestContext {
   readonly accept: AcceptResult;
   readonly session: KafkaSession;
   readonly principal: string;
-  /** Rules for topics named in bodies; null when authorization is off. */
+  /** The client address the gate checked (see routes/raw-headers.ts). */
+  readonly host: string | undefined;
+  readonly requestId: string | undefined;
+  readonly checker: Checker;
+  /** Rules for filtering topic lists; null when authorization is off. */
   readonly acls: CompiledAcls | null;
   readonly query: URLSearchParams;
 }
@@ -38,30 +43,15 @@ export function assertTopicAllowed(ctx: RequestContext, topic: string, operation
   assertAnyAllowed(ctx, [{ resourceType: 'TOPIC', name: topic, operation }]);
 }
 
-/** Passes when the principal may do at least one of `requests` (Kafka's either-or rules). */
+/** Passes when the principal may do at least one of `requests` (Kafka's either-or rules); else ACL_DENIED. */
 export function assertAnyAllowed(ctx: RequestContext, requests: readonly ResourceRequest[]): void {
-  if (ctx.acls === null) return;
-  const acls = ctx.acls;
-  if (requests.some((request) => allowsOperation(acls, ctx.principal, request))) return;
-  const first = requests[0]!;
-  const what = `${first.operation} on ${first.resourceType} ${JSON.stringify(first.name)}`;
-  if (ctx.config.mode === 'audit') {
-    // Audit mode: the same verdict, logged and counted, never enforced.
-    ctx.metrics.recordDecision('audit_allow', 'ACL_DENIED');
-    ctx.logger.warn(
-      {
-        event: 'authz_decision',
-        result: 'audit_allow',
-        reason: 'ACL_DENIED',
-        detail: `not allowed: ${what}`,
-        principal: ctx.principal,
-      },
-      'body check (audit mode)',
-    );
-    return;
-  }
-  ctx.metrics.recordDecision('deny', 'ACL_DENIED');
-  throw new RestError(403, 40301, `Not authorized: ${what}`);
+  const outcome = ctx.checker.checkResources(
+    { principal: ctx.principal, host: ctx.host },
+    requests,
+    { method: ctx.req.method ?? 'GET', path: ctx.req.url ?? '/' },
+    { transport: 'rest', requestId: ctx.requestId },
+  );
+  if (!passes(outcome)) throw new ServiceError(outcome.code ?? 'INTERNAL', outcome.detail ?? undefined);
 }
 
 /** Kafka's CreateTopics rule: CREATE on the topic, or CREATE on the cluster. */
@@ -75,9 +65,10 @@ export function assertMayCreateTopic(ctx: RequestContext, topic: string): void {
 /** Topic lists show what the principal may describe (not filtered in audit mode). */
 export function canDescribeTopic(ctx: RequestContext, topic: string): boolean {
   if (ctx.acls === null || ctx.config.mode === 'audit') return true;
-  return allowsOperation(ctx.acls, ctx.principal, {
-    resourceType: 'TOPIC',
-    name: topic,
-    operation: 'DESCRIBE',
-  });
+  return allowsOperation(
+    ctx.acls,
+    ctx.principal,
+    { resourceType: 'TOPIC', name: topic, operation: 'DESCRIBE' },
+    ctx.host,
+  );
 }

@@ -1,59 +1,36 @@
-import { CODE_INFO, type ErrorCode, ServiceError } from '../errors.ts';
+import { CODE_INFO, type ErrorCode, errorAnswer } from '../errors.ts';
+import { SUCCESS_TYPE } from './respond.ts';
 
 /**
- * An answer of the REST contract that is not a success: HTTP status, the body's `error_code`
- * and message (reference section 4). `bodyStyle: 'message'` gives Karapace's `{"message": ...}`
- * shape used by its 401/403 answers.
+ * How the REST process renders a coded error (reference sections 2.3 and 4): the catalogue's
+ * status, `error_code` and message (the code's detail policy decides whether the thrown message
+ * is shown), the challenge header on 401s, and the content type the contract names for it.
+ * Handlers throw `ServiceError`s; nothing else builds an error body.
  */
-export class RestError extends Error {
+
+export interface RestErrorAnswer {
   readonly status: number;
-  readonly errorCode: number;
-  readonly bodyStyle: 'full' | 'message';
+  readonly contentType: string;
+  /** Headers beyond the content type (WWW-Authenticate). */
   readonly headers: Readonly<Record<string, string>>;
-
-  constructor(
-    status: number,
-    errorCode: number,
-    message: string,
-    options: { bodyStyle?: 'full' | 'message'; headers?: Record<string, string> } = {},
-  ) {
-    super(message);
-    this.name = 'RestError';
-    this.status = status;
-    this.errorCode = errorCode;
-    this.bodyStyle = options.bodyStyle ?? 'full';
-    this.headers = options.headers ?? {};
-  }
-
-  body(): Record<string, unknown> {
-    return this.bodyStyle === 'message'
-      ? { message: this.message }
-      : { error_code: this.errorCode, message: this.message };
-  }
+  readonly body: string;
 }
 
-export const badRequest = (message: string) => new RestError(400, 400, message);
-export const unprocessable = (message: string, errorCode = 422) => new RestError(422, errorCode, message);
-export const serverError = (message: string, errorCode = 500) => new RestError(500, errorCode, message);
-
-/** A ServiceError (ours or a translated Kafka one) as the REST answer clients expect. */
-export function fromServiceError(err: ServiceError): RestError {
-  switch (err.code as ErrorCode) {
-    case 'KAFKA_AUTHZ_FAILED':
-      return new RestError(403, 40301, 'Forbidden', { bodyStyle: 'full' });
-    case 'KAFKA_AUTH_FAILED':
-      return new RestError(403, 40101, 'Forbidden', { bodyStyle: 'full' });
-    case 'KAFKA_UNAVAILABLE':
-      return new RestError(503, 503, 'Service unavailable');
-    case 'KAFKA_ERROR':
-      return new RestError(500, 50002, `Kafka error: ${err.message}`);
-    default: {
-      const info = CODE_INFO[err.code];
-      return new RestError(info.http, info.restCode, err.message);
-    }
-  }
+/** The 401, the credential-rejected 403, the 413 and the catch-all 500 are plain JSON. */
+function contentTypeFor(status: number): string {
+  return status === 401 || status === 403 || status === 413 || status === 500
+    ? 'application/json'
+    : SUCCESS_TYPE;
 }
 
-export function isServiceErrorLike(err: unknown): err is ServiceError {
-  return err instanceof ServiceError;
+export function renderRestError(code: ErrorCode, message: string | null): RestErrorAnswer {
+  const answer = errorAnswer(code, message);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of answer.headers) if (name !== 'content-type') headers[name] = value;
+  return {
+    status: CODE_INFO[code].http,
+    contentType: contentTypeFor(answer.status),
+    headers,
+    body: answer.body,
+  };
 }

@@ -1,29 +1,29 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { CompiledAcls } from '../acl/acl-compile.ts';
-import type { Checker } from '../authz/check.ts';
-import { denialFor } from '../authz/denial.ts';
-import { type KnownRoute, mapRoute, type RouteId } from '../authz/route-map.ts';
+import { type Checker, passes } from '../authz/check.ts';
 import type { Config } from '../config/schema.ts';
 import { ServiceError } from '../errors.ts';
-import { extractBearer } from '../jwt/bearer.ts';
 import { KafkaError } from '../kafka/kafka-errors.ts';
 import type { KafkaSession } from '../kafka/session.ts';
 import type { SessionManager } from '../kafka/session-manager.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import { authorizationValues, clientAddress } from '../routes/raw-headers.ts';
+import { type KnownRoute, mapRoute, type RouteId } from '../routes/route-map.ts';
 import { assertNoBody, parseJsonObject, readBody } from './body.ts';
 import * as consumers from './consumer-routes.ts';
 import { type EmbeddedFormat, negotiateAccept, requestFormat } from './media.ts';
 import type { RequestContext } from './request-context.ts';
 import { send, sendJson } from './respond.ts';
-import { fromServiceError, RestError } from './rest-error.ts';
+import { renderRestError } from './rest-error.ts';
 import * as topics from './topic-routes.ts';
 import * as v3 from './v3-routes.ts';
 
 /**
  * The Kafka REST v2 (+ v3 topic admin) HTTP server. It routes with the same `mapRoute` as the
- * authorization service, so the resource that was authorized is the resource acted on, and it
- * runs the same check itself (cached token verification makes that cheap): a request that
+ * gate, once per request, so the resource that was authorized is the resource acted on, and it
+ * runs the same Checker itself on the same inputs (the route, the raw Authorization values, the
+ * client address the gate checked; cached token verification makes that cheap): a request that
  * reaches this port without passing Envoy still cannot act.
  *
  * Order of checks (reference section 3): route → body → Content-Type/Accept → authentication →
@@ -31,6 +31,10 @@ import * as v3 from './v3-routes.ts';
  */
 
 type Handler = (ctx: RequestContext) => Promise<void>;
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
 
 const HANDLERS: Partial<Record<RouteId, Handler>> = {
   'GET /brokers': topics.getBrokers,
@@ -72,7 +76,7 @@ function takesJsonBody(route: KnownRoute, method: string): boolean {
   return (
     method === 'POST' ||
     method === 'PUT' ||
-    route.route === 'GET /consumers/{group}/instances/{instance}/offsets'
+    route.id === 'GET /consumers/{group}/instances/{instance}/offsets'
   );
 }
 
@@ -80,7 +84,7 @@ export interface RestServerDeps {
   readonly config: Config;
   readonly checker: Checker;
   readonly sessions: SessionManager;
-  /** The ACLs for topics named in bodies; null when authorization is off. */
+  /** The ACLs for filtering topic lists; null when authorization is off. */
   readonly acls: () => CompiledAcls | null;
   /** The shared service session when authorization is off. */
   readonly serviceSession: KafkaSession | null;
@@ -102,18 +106,14 @@ export function createRestServer(deps: RestServerDeps): Server {
     const method = req.method ?? 'GET';
     const target = req.url ?? '/';
     const route = mapRoute(method, target);
-    if (!route.known) {
-      throw route.status === 405
-        ? new RestError(405, 405, 'HTTP 405 Method Not Allowed')
-        : new RestError(404, 404, 'HTTP 404 Not Found');
-    }
-    routeLabel.id = route.route;
+    if (!route.known) throw new ServiceError(route.status === 405 ? 'METHOD_NOT_ALLOWED' : 'ROUTE_UNKNOWN');
+    routeLabel.id = route.id;
     if (method === 'OPTIONS') {
       // CORS preflight: 200 with an Origin, else 400.
       send(req, res, req.headers.origin ? 200 : 400, null);
       return;
     }
-    if (route.route === 'GET /_health') {
+    if (route.id === 'GET /_health') {
       sendJson(
         req,
         res,
@@ -135,34 +135,25 @@ export function createRestServer(deps: RestServerDeps): Server {
     let format: EmbeddedFormat = 'binary';
     if (method === 'POST' || method === 'PUT') {
       const named = requestFormat(req.headers['content-type']);
-      if (named === null) throw new RestError(415, 415, 'HTTP 415 Unsupported Media Type');
+      if (named === null) throw new ServiceError('MEDIA_TYPE_UNSUPPORTED');
       format = named;
     }
     const accept = negotiateAccept(req.headers.accept);
-    if (!accept.acceptable) throw new RestError(406, 406, 'HTTP 406 Not Acceptable');
+    if (!accept.acceptable) throw new ServiceError('NOT_ACCEPTABLE');
 
-    // Authentication and authorization: the same decision the gateway made.
-    const outcome = await deps.checker.check({
-      method,
-      path: target,
-      authorization: req.headers.authorization,
-      host: req.socket.remoteAddress,
-    });
-    if (!outcome.allow) {
-      const denial = denialFor(outcome);
-      res.writeHead(denial.status, {
-        ...Object.fromEntries(denial.headers),
-        'access-control-allow-origin': '*',
-      });
-      res.end(denial.body);
-      routeLabel.id = route.route;
-      return;
-    }
-    if (route.route === 'GET /') {
+    // Authentication and authorization: the same check on the same inputs as the gate's.
+    const host = clientAddress(req.rawHeaders, req.socket.remoteAddress);
+    const requestId = firstValue(req.headers['x-request-id']);
+    const outcome = await deps.checker.check(
+      { route, method, path: target, authorization: authorizationValues(req.rawHeaders), host },
+      { transport: 'rest', requestId },
+    );
+    if (!passes(outcome)) throw new ServiceError(outcome.code ?? 'INTERNAL', outcome.detail ?? undefined);
+    if (route.id === 'GET /') {
       sendJson(req, res, 200, {});
       return;
     }
-    if (route.route === 'GET /metrics') {
+    if (route.id === 'GET /metrics') {
       const { contentType, body } = await metrics.exposition();
       send(req, res, 200, body, contentType);
       return;
@@ -173,22 +164,15 @@ export function createRestServer(deps: RestServerDeps): Server {
       session = deps.serviceSession;
       session.touch();
     } else {
-      const bearer = extractBearer(req.headers.authorization, config.jwt.maxTokenBytes);
-      if (
-        !bearer.ok ||
-        outcome.principal === null ||
-        outcome.issuer === null ||
-        outcome.expiresAtMs === null
-      ) {
-        throw new RestError(401, 40101, 'Unauthorized', { bodyStyle: 'full' });
+      const { token, principal, issuer, expiresAtMs } = outcome;
+      // Fail closed: a passed check always carries the verified token; without it, act on nothing.
+      if (token === null || principal === null || issuer === null || expiresAtMs === null) {
+        throw new ServiceError('INTERNAL', 'a passed check carried no verified token');
       }
-      session = deps.sessions.acquire(
-        { issuer: outcome.issuer, principal: outcome.principal },
-        { token: bearer.token, expiresAtMs: outcome.expiresAtMs },
-      );
+      session = deps.sessions.acquire({ issuer, principal }, { token, expiresAtMs });
     }
-    const handler = HANDLERS[route.route];
-    if (!handler) throw new RestError(404, 404, 'HTTP 404 Not Found');
+    const handler = HANDLERS[route.id];
+    if (!handler) throw new ServiceError('ROUTE_UNKNOWN');
     const queryAt = target.indexOf('?');
     await handler({
       req,
@@ -202,40 +186,32 @@ export function createRestServer(deps: RestServerDeps): Server {
       accept,
       session,
       principal: outcome.principal ?? '',
+      host,
+      requestId,
+      checker: deps.checker,
       acls: deps.acls(),
       query: new URLSearchParams(queryAt >= 0 ? target.slice(queryAt + 1) : ''),
     });
   }
 
   function fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
-    let restError: RestError;
     if (err instanceof KafkaError) metrics.kafkaErrors.labels(err.code).inc();
-    if (err instanceof RestError) restError = err;
-    else if (err instanceof ServiceError) restError = fromServiceError(err);
-    else {
+    let answer: ReturnType<typeof renderRestError>;
+    if (err instanceof ServiceError) {
+      answer = renderRestError(err.code, err.message);
+    } else {
+      // Not a coded error: a bug or a dependency we did not translate. Log it whole, answer 500.
       logger.error(
         { event: 'rest_internal_error', err: (err as Error)?.message, stack: (err as Error)?.stack },
         'unhandled error',
       );
-      restError = new RestError(500, 500, 'Internal server error');
+      answer = renderRestError('INTERNAL', null);
     }
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    const plainJson =
-      restError.status === 401 ||
-      restError.status === 403 ||
-      restError.status === 413 ||
-      restError.status === 500;
-    sendJson(
-      req,
-      res,
-      restError.status,
-      restError.body(),
-      plainJson ? 'application/json' : undefined,
-      restError.headers,
-    );
+    send(req, res, answer.status, answer.body, answer.contentType, answer.headers);
   }
 
   const server = createServer((req, res) => {

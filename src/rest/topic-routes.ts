@@ -10,7 +10,6 @@ import { brokerIds, describeTopic, listTopics, partitionOffsets, topicConfigs } 
 import { type DataFormat, encodeField } from './record-format.ts';
 import { canDescribeTopic, type RequestContext } from './request-context.ts';
 import { sendJson } from './respond.ts';
-import { RestError, serverError, unprocessable } from './rest-error.ts';
 
 /** v2 topic, partition, broker and produce routes (reference sections 7.2–7.5). */
 
@@ -19,13 +18,13 @@ function topicOf(ctx: RequestContext): string {
 }
 
 /** Unknown topic on partition and produce routes: 404/40401 ("Topic <name> not found"). */
-function topicNotFound(topic: string): RestError {
-  return new RestError(404, 40401, `Topic ${topic} not found`);
+function topicNotFound(topic: string): ServiceError {
+  return new ServiceError('TOPIC_NOT_FOUND', `Topic ${topic} not found`);
 }
 
 function partitionParam(ctx: RequestContext): number {
   if (ctx.route.badPartition || ctx.route.params.partition === undefined) {
-    throw new RestError(404, 404, 'HTTP 404 Not Found');
+    throw new ServiceError('ROUTE_UNKNOWN');
   }
   return ctx.route.params.partition;
 }
@@ -57,21 +56,34 @@ export async function getTopic(ctx: RequestContext): Promise<void> {
     description = await describeTopic(ctx.session, topic);
   } catch (err) {
     if (err instanceof ServiceError && err.code === 'TOPIC_NOT_FOUND') {
-      throw new RestError(404, 40403, `Topic ${topic} not found`);
+      throw new ServiceError('TOPIC_PARTITION_UNKNOWN', `Topic ${topic} not found`);
     }
     throw err;
   }
-  const configs: Record<string, string> = {};
-  try {
-    for (const entry of await topicConfigs(ctx.session, topic)) {
-      if (entry.value !== null && !entry.isSensitive) configs[entry.name] = entry.value;
-    }
-  } catch (err) {
-    // Describing configs needs DESCRIBE_CONFIGS, which readers often lack: show the topic anyway.
-    if (!(err instanceof KafkaError && err.code === 'KAFKA_AUTHZ_FAILED') && !(err instanceof ServiceError))
-      throw err;
-  }
+  const configs = await visibleConfigs(() => topicConfigs(ctx.session, topic));
   sendJson(ctx.req, ctx.res, 200, { name: topic, configs, partitions: description.partitions });
+}
+
+type ConfigEntries = Awaited<ReturnType<typeof topicConfigs>>;
+
+/**
+ * A topic's non-sensitive configs for GET /topics/{topic}. Describing configs needs
+ * DESCRIBE_CONFIGS, which readers often lack: that one refusal shows the topic without configs.
+ * Any other failure (Kafka unavailable, an unknown error) fails the request.
+ */
+export async function visibleConfigs(load: () => Promise<ConfigEntries>): Promise<Record<string, string>> {
+  const configs: Record<string, string> = {};
+  let entries: ConfigEntries;
+  try {
+    entries = await load();
+  } catch (err) {
+    if (err instanceof KafkaError && err.code === 'KAFKA_AUTHZ_FAILED') return configs;
+    throw err;
+  }
+  for (const entry of entries) {
+    if (entry.value !== null && !entry.isSensitive) configs[entry.name] = entry.value;
+  }
+  return configs;
 }
 
 export async function getPartitions(ctx: RequestContext): Promise<void> {
@@ -84,7 +96,8 @@ export async function getPartition(ctx: RequestContext): Promise<void> {
   const partition = partitionParam(ctx);
   const description = await describeOr40401(ctx, topic);
   const found = description.partitions.find((p) => p.partition === partition);
-  if (!found) throw new RestError(404, 40402, `Partition ${partition} of topic ${topic} not found`);
+  if (!found)
+    throw new ServiceError('PARTITION_NOT_FOUND', `Partition ${partition} of topic ${topic} not found`);
   sendJson(ctx.req, ctx.res, 200, found);
 }
 
@@ -93,7 +106,7 @@ export async function getPartitionOffsets(ctx: RequestContext): Promise<void> {
   const partition = partitionParam(ctx);
   const description = await describeOr40401(ctx, topic);
   if (!description.partitions.some((p) => p.partition === partition)) {
-    throw new RestError(404, 40402, `Partition ${partition} of topic ${topic} not found`);
+    throw new ServiceError('PARTITION_NOT_FOUND', `Partition ${partition} of topic ${topic} not found`);
   }
   const offsets = await partitionOffsets(ctx.session, topic, partition);
   sendJson(ctx.req, ctx.res, 200, { beginning_offset: offsets.beginning, end_offset: offsets.end });
@@ -115,17 +128,17 @@ function isIntegerLike(value: unknown): boolean {
 
 function parseHeaders(raw: unknown): Record<string, Buffer | null> | undefined {
   if (raw === undefined || raw === null) return undefined;
-  if (!Array.isArray(raw)) throw unprocessable('headers must be an array');
+  if (!Array.isArray(raw)) throw new ServiceError('REQUEST_UNPROCESSABLE', 'headers must be an array');
   const headers: Record<string, Buffer | null> = {};
   for (const h of raw) {
     if (typeof h !== 'object' || h === null || typeof (h as { key?: unknown }).key !== 'string') {
-      throw unprocessable('each header needs a string key');
+      throw new ServiceError('REQUEST_UNPROCESSABLE', 'each header needs a string key');
     }
     const { key, value } = h as { key: string; value?: unknown };
     if (value === null || value === undefined) headers[key] = null;
     else if (typeof value === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(value) && value.length % 4 === 0) {
       headers[key] = Buffer.from(value, 'base64');
-    } else throw unprocessable(`header ${key}: value is not valid base64`);
+    } else throw new ServiceError('REQUEST_UNPROCESSABLE', `header ${key}: value is not valid base64`);
   }
   return headers;
 }
@@ -134,7 +147,7 @@ function parseHeaders(raw: unknown): Record<string, Buffer | null> | undefined {
 export async function produce(ctx: RequestContext): Promise<void> {
   const topic = topicOf(ctx);
   const body = ctx.json!;
-  const routePartition = ctx.route.route.includes('/partitions/') ? partitionParam(ctx) : null;
+  const routePartition = ctx.route.id.includes('/partitions/') ? partitionParam(ctx) : null;
 
   // 1. topic (and partition) exist
   let count: number;
@@ -148,38 +161,41 @@ export async function produce(ctx: RequestContext): Promise<void> {
     try {
       assertPartitionExists(topic, routePartition, count);
     } catch {
-      throw new RestError(404, 40402, `Partition ${routePartition} of topic ${topic} not found`);
+      throw new ServiceError(
+        'PARTITION_NOT_FOUND',
+        `Partition ${routePartition} of topic ${topic} not found`,
+      );
     }
   }
   // 2. schema ids integer-like
   for (const key of ['key_schema_id', 'value_schema_id']) {
     if (body[key] !== undefined && body[key] !== null && !isIntegerLike(body[key])) {
-      throw serverError(`${key} must be an integer`);
+      throw new ServiceError('FIELD_INVALID', `${key} must be an integer`);
     }
   }
   // 3. records present, non-empty, no unknown top-level key
   const records = body.records;
   if (records === undefined || Object.keys(body).some((k) => !PRODUCE_KEYS.has(k))) {
-    throw unprocessable('Invalid request format');
+    throw new ServiceError('REQUEST_UNPROCESSABLE', 'Invalid request format');
   }
   // 4. records is an array of objects
-  if (!Array.isArray(records)) throw new RestError(400, 400, 'records must be an array');
-  if (records.length === 0) throw unprocessable('Invalid request format');
+  if (!Array.isArray(records)) throw new ServiceError('REQUEST_INVALID', 'records must be an array');
+  if (records.length === 0) throw new ServiceError('REQUEST_UNPROCESSABLE', 'Invalid request format');
   for (const record of records) {
     if (typeof record !== 'object' || record === null || Array.isArray(record)) {
-      throw new RestError(400, 400, 'each record must be an object');
+      throw new ServiceError('REQUEST_INVALID', 'each record must be an object');
     }
     const r = record as Record<string, unknown>;
     if (r.partition !== undefined && r.partition !== null && !isIntegerLike(r.partition)) {
-      throw serverError('record partition must be an integer');
+      throw new ServiceError('FIELD_INVALID', 'record partition must be an integer');
     }
-    if (Object.keys(r).some((k) => !RECORD_KEYS.has(k))) throw unprocessable('Invalid request format');
+    if (Object.keys(r).some((k) => !RECORD_KEYS.has(k)))
+      throw new ServiceError('REQUEST_UNPROCESSABLE', 'Invalid request format');
   }
   // 5–6. schema formats need a schema registry, which this deployment does not have.
   if (ctx.requestFormat !== 'binary' && ctx.requestFormat !== 'json') {
-    throw new RestError(
-      422,
-      42205,
+    throw new ServiceError(
+      'SCHEMA_INVALID',
       `The ${ctx.requestFormat} format needs a schema registry, and none is configured for this proxy`,
     );
   }
@@ -214,8 +230,9 @@ export async function produce(ctx: RequestContext): Promise<void> {
       return { partition: result.partition, offset: result.offset, error_code: null, error: null };
     }
     failed = true;
-    ctx.metrics.kafkaErrors.labels(result.errorCode === 2 ? 'KAFKA_UNAVAILABLE' : 'KAFKA_ERROR').inc();
-    return { partition: null, offset: null, error_code: result.errorCode, error: result.error };
+    ctx.metrics.kafkaErrors.labels(result.code.startsWith('KAFKA_') ? result.code : 'KAFKA_ERROR').inc();
+    // Karapace's per-record error_code: 2 when sending again may succeed, else 1.
+    return { partition: null, offset: null, error_code: result.retriable ? 2 : 1, error: result.error };
   });
   ctx.metrics.recordsProduced.inc(produced);
   ctx.metrics.bytesProduced.inc(bytes);

@@ -10,7 +10,6 @@ import {
 } from '../kafka/topics.ts';
 import { assertMayCreateTopic, canDescribeTopic, type RequestContext } from './request-context.ts';
 import { sendEmpty, sendJson } from './respond.ts';
-import { RestError } from './rest-error.ts';
 
 /**
  * Confluent REST v3 topic admin: clusters, topics (list, describe, create, delete), topic
@@ -22,7 +21,7 @@ const V3_TYPE = 'application/json';
 async function checkCluster(ctx: RequestContext): Promise<string> {
   const id = await clusterId(ctx.session);
   if (ctx.route.params.cluster !== undefined && ctx.route.params.cluster !== id) {
-    throw new RestError(404, 404, `Cluster ${ctx.route.params.cluster} not found`);
+    throw new ServiceError('RESOURCE_NOT_FOUND', `Cluster ${ctx.route.params.cluster} not found`);
   }
   return id;
 }
@@ -46,7 +45,7 @@ async function topicResource(ctx: RequestContext, cluster: string, name: string)
 
 function v3NotFound(err: unknown, topic: string): never {
   if (err instanceof ServiceError && err.code === 'TOPIC_NOT_FOUND') {
-    throw new RestError(404, 404, `This server does not host this topic-partition: ${topic}`);
+    throw new ServiceError('RESOURCE_NOT_FOUND', `This server does not host this topic-partition: ${topic}`);
   }
   throw err;
 }
@@ -99,7 +98,7 @@ export async function getTopicV3(ctx: RequestContext): Promise<void> {
 function integerIn(value: unknown, field: string, min: number, fallback: number): number {
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new RestError(400, 400, `${field} must be an integer >= ${min}`);
+    throw new ServiceError('REQUEST_INVALID', `${field} must be an integer >= ${min}`);
   }
   return value;
 }
@@ -109,15 +108,16 @@ export async function createTopicV3(ctx: RequestContext): Promise<void> {
   const body = ctx.json!;
   const name = body.topic_name;
   if (typeof name !== 'string' || !/^[a-zA-Z0-9._-]{1,249}$/.test(name) || name === '.' || name === '..') {
-    throw new RestError(400, 400, 'topic_name must be 1-249 characters of [a-zA-Z0-9._-]');
+    throw new ServiceError('REQUEST_INVALID', 'topic_name must be 1-249 characters of [a-zA-Z0-9._-]');
   }
   assertMayCreateTopic(ctx, name);
   const configsRaw = body.configs ?? [];
-  if (!Array.isArray(configsRaw)) throw new RestError(400, 400, 'configs must be an array of {name, value}');
+  if (!Array.isArray(configsRaw))
+    throw new ServiceError('REQUEST_INVALID', 'configs must be an array of {name, value}');
   const configs = configsRaw.map((c) => {
     const entry = c as Record<string, unknown>;
     if (typeof entry?.name !== 'string' || (typeof entry.value !== 'string' && entry.value !== null)) {
-      throw new RestError(400, 400, 'configs must be an array of {name, value} strings');
+      throw new ServiceError('REQUEST_INVALID', 'configs must be an array of {name, value} strings');
     }
     return { name: entry.name, value: entry.value as string };
   });
@@ -127,7 +127,7 @@ export async function createTopicV3(ctx: RequestContext): Promise<void> {
     replicationFactor: integerIn(body.replication_factor, 'replication_factor', 1, 1),
     configs,
   });
-  if (!created) throw new RestError(400, 40002, `Topic '${name}' already exists.`);
+  if (!created) throw new ServiceError('TOPIC_EXISTS', `Topic '${name}' already exists.`);
   sendJson(ctx.req, ctx.res, 201, await topicResource(ctx, cluster, name), V3_TYPE);
 }
 
@@ -166,7 +166,7 @@ export async function listTopicConfigs(ctx: RequestContext): Promise<void> {
       source: e.source,
     }));
   if (wanted !== undefined) {
-    if (data.length === 0) throw new RestError(404, 404, `Config ${wanted} not found`);
+    if (data.length === 0) throw new ServiceError('RESOURCE_NOT_FOUND', `Config ${wanted} not found`);
     sendJson(ctx.req, ctx.res, 200, data[0], V3_TYPE);
     return;
   }
@@ -199,7 +199,7 @@ export async function alterTopicConfigV3(ctx: RequestContext): Promise<void> {
   let value: string | null = null;
   if (ctx.req.method === 'PUT') {
     const v = ctx.json?.value;
-    if (typeof v !== 'string') throw new RestError(400, 400, 'value must be a string');
+    if (typeof v !== 'string') throw new ServiceError('REQUEST_INVALID', 'value must be a string');
     value = v;
   }
   try {

@@ -1,8 +1,13 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
-import { type AclReload, createAclSource, createStaticAclSource } from '../authz/acl-source.ts';
-import { createAuthzService } from '../authz/authz-service.ts';
-import { createChecker } from '../authz/check.ts';
+import {
+  type AclReload,
+  type AclSource,
+  createAclSource,
+  createStaticAclSource,
+} from '../authz/acl-source.ts';
+import { type Checker, createChecker } from '../authz/check.ts';
+import { createDecisionRecorder, logUnexpected } from '../authz/decision-log.ts';
 import { type GrpcServerHandle, startGrpcServer } from '../authz/grpc-server.ts';
 import { createAuthHttpServer } from '../authz/http-server.ts';
 import type { Config } from '../config/schema.ts';
@@ -13,6 +18,7 @@ import { closeServer, listenOn } from './listen.ts';
 /** The verifier every component shares: one JWKS cache, one verified-token cache. */
 export function createSharedVerifier(config: Config, metrics: Metrics, logger: Logger): TokenVerifier {
   return createTokenVerifier(config.issuers, config.jwt, {
+    onUnexpectedError: logUnexpected(logger, 'token verification'),
     onJwksFetch: (issuer, result) => {
       metrics.jwksFetches.labels(issuer, result).inc();
       if (result === 'error')
@@ -22,20 +28,12 @@ export function createSharedVerifier(config: Config, metrics: Metrics, logger: L
   });
 }
 
-export interface AuthzHandle {
-  ready(): boolean;
-  stop(graceMs: number): Promise<void>;
-  readonly grpcPort: number;
-  readonly httpPort: number;
-}
-
-/** Starts the ACL source, the gRPC Check service and the HTTP /auth + probes listener. */
-export async function startAuthz(
-  config: Config,
-  verifier: TokenVerifier,
-  metrics: Metrics,
-  logger: Logger,
-): Promise<AuthzHandle> {
+/**
+ * The ACL file in force for the whole process: one poller, shared by the gate and the REST
+ * process. With authorization off no file is read at all.
+ */
+export async function startAclSource(config: Config, metrics: Metrics, logger: Logger): Promise<AclSource> {
+  if (!config.authorization) return createStaticAclSource();
   const onReload = (result: AclReload) => {
     metrics.aclReloads.labels(result.ok ? 'ok' : 'error').inc();
     metrics.aclRules.set(result.rules);
@@ -47,22 +45,51 @@ export async function startAuthz(
         'ACL file rejected; previous rules stay in force',
       );
   };
-  const aclSource = config.authorization
-    ? createAclSource(config.acl.file, config.acl.reloadCheckMs, onReload)
-    : createStaticAclSource();
-  await aclSource.reload();
-  aclSource.start();
+  const source = createAclSource(config.acl.file, config.acl.reloadCheckMs, onReload);
+  await source.reload();
+  source.start();
+  return source;
+}
 
-  const checker = createChecker(config, { verifier, acls: () => aclSource.current() });
-  const service = createAuthzService(checker, metrics, logger, { logAllows: config.authz.logAllows });
+/** The one Checker of the process: both front ends of the gate and the REST process use it. */
+export function createProcessChecker(
+  config: Config,
+  verifier: TokenVerifier,
+  aclSource: AclSource,
+  metrics: Metrics,
+  logger: Logger,
+): Checker {
+  return createChecker(config, {
+    verifier,
+    acls: () => aclSource.current(),
+    record: createDecisionRecorder(metrics, logger, { logAllows: config.authz.logAllows }),
+    onUnexpectedError: logUnexpected(logger, 'check'),
+  });
+}
+
+export interface AuthzHandle {
+  ready(): boolean;
+  stop(graceMs: number): Promise<void>;
+  readonly grpcPort: number;
+  readonly httpPort: number;
+}
+
+/** Starts the gRPC Check service and the HTTP /auth + probes listener. */
+export async function startAuthz(
+  config: Config,
+  checker: Checker,
+  verifier: TokenVerifier,
+  aclSource: AclSource,
+  logger: Logger,
+): Promise<AuthzHandle> {
   const ready = () => aclSource.loaded() && verifier.ready();
   const grpcServer: GrpcServerHandle = await startGrpcServer(
     config.authz.grpcListen,
-    service,
+    checker,
     config.authz.principalHeader,
     ready,
   );
-  const http: Server = createAuthHttpServer(service, {
+  const http: Server = createAuthHttpServer(checker, {
     principalHeader: config.authz.principalHeader,
     ready,
   });
@@ -82,7 +109,6 @@ export async function startAuthz(
     httpPort,
     async stop(graceMs) {
       grpcServer.setServing(false);
-      aclSource.stop();
       await Promise.all([grpcServer.stop(graceMs), closeServer(http, graceMs)]);
     },
   };

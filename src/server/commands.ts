@@ -5,7 +5,7 @@ import { readAclFile } from '../acl/acl-file.ts';
 import { ConfigError, configPath, loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { Metrics } from '../metrics/metrics.ts';
-import { createSharedVerifier, startAuthz } from './authz-process.ts';
+import { createProcessChecker, createSharedVerifier, startAclSource, startAuthz } from './authz-process.ts';
 import { runExplain } from './explain.ts';
 import { closeServer, listenOn } from './listen.ts';
 import { createLogger } from './logger.ts';
@@ -103,8 +103,12 @@ export async function runServerCommand(command: Command, argv: string[]): Promis
   try {
     const metricsServer = await startMetricsServer(config, metrics, logger);
     stops.push((grace) => closeServer(metricsServer, grace));
+    // One ACL poller and one Checker for the whole process, whichever parts run in it.
+    const aclSource = await startAclSource(config, metrics, logger);
+    stops.push(async () => aclSource.stop());
+    const checker = createProcessChecker(config, verifier, aclSource, metrics, logger);
     if (command === 'authz' || command === 'serve') {
-      const authz = await startAuthz(config, verifier, metrics, logger);
+      const authz = await startAuthz(config, checker, verifier, aclSource, logger);
       metrics.ready.labels('authz').set(0);
       const timer = setInterval(() => metrics.ready.labels('authz').set(authz.ready() ? 1 : 0), 1000);
       timer.unref();
@@ -112,7 +116,7 @@ export async function runServerCommand(command: Command, argv: string[]): Promis
     }
     if (command === 'rest' || command === 'serve') {
       const { startRest } = await import('./rest-process.ts');
-      const rest = await startRest(config, verifier, metrics, logger);
+      const rest = await startRest(config, checker, aclSource, metrics, logger);
       stops.unshift((grace) => rest.stop(grace));
     }
   } catch (err) {

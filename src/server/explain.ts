@@ -1,8 +1,10 @@
 import { compileAcls } from '../acl/acl-compile.ts';
 import { readAclFile } from '../acl/acl-file.ts';
-import { createChecker } from '../authz/check.ts';
+import { createChecker, passes } from '../authz/check.ts';
 import type { Config } from '../config/schema.ts';
+import { CODE_INFO } from '../errors.ts';
 import { createTokenVerifier } from '../jwt/verifier.ts';
+import { mapRoute } from '../routes/route-map.ts';
 
 /** `tollgate explain`: the decision for one token, method and path, and why. */
 export async function runExplain(
@@ -29,11 +31,21 @@ export async function runExplain(
     if (!keysLoaded) process.stdout.write("warning: some issuers' keys could not be fetched\n");
     const checker = createChecker(config, { verifier, acls: () => acls });
     const method = (args.method ?? 'GET').toUpperCase();
-    const outcome = await checker.check({ method, path: args.path, authorization: `Bearer ${args.token}` });
+    const outcome = await checker.check(
+      {
+        route: mapRoute(method, args.path),
+        method,
+        path: args.path,
+        authorization: `Bearer ${args.token}`,
+        host: undefined,
+      },
+      { transport: 'http', requestId: undefined },
+    );
+    const passed = passes(outcome);
     const lines = [
-      `decision:   ${outcome.allow ? (outcome.decidedAllow ? 'ALLOW' : 'ALLOW (audit mode; enforce would deny)') : 'DENY'}`,
+      `decision:   ${outcome.verdict === 'allow' ? 'ALLOW' : passed ? 'ALLOW (audit mode; enforce would deny)' : 'DENY'}`,
       `reason:     ${outcome.code ?? 'OK'} — ${outcome.reason}`,
-      `status:     ${outcome.allow ? 200 : outcome.status}`,
+      `status:     ${passed ? 200 : CODE_INFO[outcome.code ?? 'INTERNAL'].http}`,
       `route:      ${outcome.route ?? '(none)'}`,
       `principal:  ${outcome.principal ?? '(not established)'}${outcome.issuer ? ` from ${outcome.issuer}` : ''}`,
       `mode:       ${config.mode}${config.authorization ? '' : ' (authorization off: authentication only)'}`,
@@ -51,7 +63,7 @@ export async function runExplain(
         : outcome.matched.map((m) => `  ${m.description}`)),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
-    return outcome.allow ? 0 : 3;
+    return passed ? 0 : 3;
   } finally {
     verifier.stop();
   }

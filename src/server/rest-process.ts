@@ -1,13 +1,12 @@
 import type { Logger } from 'pino';
-import { createAclSource, createStaticAclSource } from '../authz/acl-source.ts';
-import { createChecker } from '../authz/check.ts';
+import type { AclSource } from '../authz/acl-source.ts';
+import type { Checker } from '../authz/check.ts';
 import type { Config } from '../config/schema.ts';
-import type { TokenVerifier } from '../jwt/verifier.ts';
+import { createServiceSession } from '../kafka/service-session.ts';
 import { SessionManager } from '../kafka/session-manager.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { createRestServer } from '../rest/rest-server.ts';
 import { closeServer, listenOn } from './listen.ts';
-import { createServiceSession } from './service-session.ts';
 
 const VERSION = '0.1.0';
 
@@ -17,26 +16,21 @@ export interface RestHandle {
 }
 
 /**
- * Starts the REST process: its own ACL view (same file, same decision code as authz), the
- * session manager and the HTTP server on loopback. Shutdown: stop accepting, let requests in
- * flight finish, then close every session (flush producers, commit, leave groups).
+ * Starts the REST process: the process's Checker (same ACL source, same decision code as the
+ * gate), the session manager and the HTTP server on loopback. Shutdown: stop accepting, let
+ * requests in flight finish, then close every session (flush producers, commit, leave groups).
  */
 export async function startRest(
   config: Config,
-  verifier: TokenVerifier,
+  checker: Checker,
+  aclSource: AclSource,
   metrics: Metrics,
   logger: Logger,
 ): Promise<RestHandle> {
-  const aclSource = createAclSource(config.acl.file, config.acl.reloadCheckMs, (result) => {
-    if (!result.ok)
-      logger.error({ event: 'acl_load_failed', problems: result.problems }, 'REST: ACL file rejected');
-  });
-  const first = await aclSource.reload();
-  if (!first.ok && config.authorization) {
-    throw new Error(`${config.acl.file}: invalid ACL file: ${first.problems.join('; ')}`);
+  if (!aclSource.loaded()) {
+    // The REST process serves nothing it cannot check: no rules, no start.
+    throw new Error(`${config.acl.file}: invalid ACL file (see acl_load_failed)`);
   }
-  aclSource.start();
-  const checker = createChecker(config, { verifier, acls: () => aclSource.current() });
   const sessions = new SessionManager(config, metrics, logger);
   sessions.start();
   const serviceSession = config.authorization ? null : await createServiceSession(config, sessions, logger);
@@ -58,7 +52,6 @@ export async function startRest(
     port,
     async stop(graceMs) {
       metrics.ready.labels('rest').set(0);
-      aclSource.stop();
       await closeServer(server, graceMs);
       serviceSession?.stop();
       await sessions.closeAll('shutdown', graceMs);

@@ -72,7 +72,7 @@ static_resources:
                           route:
                             cluster: tollgate_rest
                             timeout: 5s
-                          request_headers_to_remove: [{{ $principal }}]
+                          request_headers_to_remove: [{{ $principal }}, x-tollgate-client-address]
                           typed_per_filter_config:
                             envoy.filters.http.ext_authz:
                               "@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute
@@ -93,13 +93,15 @@ static_resources:
                                 context_extensions:
                                   api: kafka-rest-v2
                 http_filters:
-                  # Drops a client-sent principal header before anything reads it.
+                  # Drops client-sent principal and client-address headers before
+                  # anything reads them (the authz server sets both on an allow).
                   - name: envoy.filters.http.header_mutation
                     typed_config:
                       "@type": type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation
                       mutations:
                         request_mutations:
                           - remove: {{ $principal }}
+                          - remove: x-tollgate-client-address
                   - name: envoy.filters.http.ext_authz
                     typed_config:
                       "@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
-import { requestToken } from '../kafka/client-credentials.ts';
-import type { KafkaSession } from '../kafka/session.ts';
-import type { SessionManager } from '../kafka/session-manager.ts';
+import { requestToken } from './client-credentials.ts';
+import type { KafkaSession } from './session.ts';
+import type { SessionManager } from './session-manager.ts';
 
 /**
  * Authorization off (Karapace's rest_authorization=false, for migrating onto Tollgate): one

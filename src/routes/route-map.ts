@@ -119,7 +119,7 @@ export const ROUTE_IDS: readonly RouteId[] = Object.freeze([...SPECS.map((spec) 
 
 export interface KnownRoute {
   readonly known: true;
-  readonly route: RouteId;
+  readonly id: RouteId;
   readonly params: RouteParams;
   /** Every one must be allowed; empty means a known service user is enough. */
   readonly requires: readonly ResourceRequest[];
@@ -235,7 +235,7 @@ function buildMatch(route: CompiledRoute, segments: readonly string[]): KnownRou
   }
   return {
     known: true,
-    route: route.id,
+    id: route.id,
     params,
     requires: route.spec.requires(params),
     checksBody: route.spec.checksBody === true,
@@ -248,7 +248,7 @@ const NOT_FOUND: RouteMatch = Object.freeze({ known: false, status: 404 });
 const METHOD_NOT_ALLOWED: RouteMatch = Object.freeze({ known: false, status: 405 });
 const PREFLIGHT: RouteMatch = Object.freeze({
   known: true,
-  route: 'OPTIONS *',
+  id: 'OPTIONS *',
   params: Object.freeze({}),
   requires: NOTHING,
   checksBody: false,

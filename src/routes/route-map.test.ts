@@ -157,7 +157,7 @@ describe('route-map', () => {
         }
         assert.ok(match.known, `expected ${expected[0]}, got ${JSON.stringify(match)}`);
         const [route, requires, params = {}, flags = []] = expected;
-        assert.equal(match.route, route);
+        assert.equal(match.id, route);
         assert.equal(describeRequires(match.requires), requires);
         assert.deepEqual({ ...match.params }, params);
         assert.equal(match.checksBody, flags.includes('body'), 'checksBody');
@@ -193,7 +193,7 @@ describe('route-map', () => {
     const consumer = mapRoute('GET', `/consumers${'/instances'.repeat(segments)}/records`);
     assert.ok(consumer.known && consumer.params.instance === 'instances');
     const topic = mapRoute('GET', `/topics${'/partitions'.repeat(segments)}/offsets`);
-    assert.ok(topic.known && topic.route === 'GET /topics/{topic}/partitions/{partition}/offsets');
+    assert.ok(topic.known && topic.id === 'GET /topics/{topic}/partitions/{partition}/offsets');
   });
 
   it('makes every public route one that needs no operation', () => {
