@@ -1,7 +1,7 @@
 import type { Admin } from 'kafkajs';
 import kafkajs from 'kafkajs';
 import { ServiceError } from '../errors.ts';
-import { isUnknownTopic, type KafkaError, translateKafkaError } from './kafka-errors.ts';
+import { isUnknownTopic, KafkaError, translateKafkaError } from './kafka-errors.ts';
 import type { KafkaSession } from './session.ts';
 
 /**
@@ -88,6 +88,23 @@ export async function describeTopic(session: KafkaSession, topic: string): Promi
   }
 }
 
+/** Kafka protocol error code TOPIC_AUTHORIZATION_FAILED. */
+const TOPIC_AUTHORIZATION_FAILED = 29;
+
+/**
+ * True when `err` (from `topicConfigs`) says only that the principal may not describe the
+ * topic's configs, not that the topic is missing or Kafka failed.
+ */
+export function isDescribeConfigsDenied(err: unknown): boolean {
+  if (err instanceof KafkaError) return err.code === 'KAFKA_AUTHZ_FAILED';
+  return (
+    err instanceof ServiceError &&
+    err.code === 'TOPIC_NOT_FOUND' &&
+    err.cause instanceof KafkaError &&
+    err.cause.code === 'KAFKA_AUTHZ_FAILED'
+  );
+}
+
 export async function topicConfigs(session: KafkaSession, topic: string): Promise<ConfigEntry[]> {
   try {
     const result = await withAdmin(session, (admin) =>
@@ -98,7 +115,18 @@ export async function topicConfigs(session: KafkaSession, topic: string): Promis
     );
     const resource = result.resources[0];
     if (resource?.errorCode !== 0) {
-      throw new ServiceError('TOPIC_NOT_FOUND', `Topic ${topic} not found`);
+      // The broker answers a missing DESCRIBE_CONFIGS per resource; keep that apart (as the cause)
+      // from a topic that is gone, so callers can tell the two.
+      const cause =
+        resource?.errorCode === TOPIC_AUTHORIZATION_FAILED
+          ? new KafkaError(
+              'KAFKA_AUTHZ_FAILED',
+              'DESCRIBE_CONFIGS refused',
+              'TOPIC_AUTHORIZATION_FAILED',
+              false,
+            )
+          : undefined;
+      throw new ServiceError('TOPIC_NOT_FOUND', `Topic ${topic} not found`, { cause });
     }
     return resource.configEntries.map((e) => ({
       name: e.configName,

@@ -1,12 +1,18 @@
 import { ServiceError } from '../errors.ts';
-import { KafkaError } from '../kafka/kafka-errors.ts';
 import {
   assertPartitionExists,
   type OutgoingRecord,
   partitionCount,
   produceRecords,
 } from '../kafka/produce.ts';
-import { brokerIds, describeTopic, listTopics, partitionOffsets, topicConfigs } from '../kafka/topics.ts';
+import {
+  brokerIds,
+  describeTopic,
+  isDescribeConfigsDenied,
+  listTopics,
+  partitionOffsets,
+  topicConfigs,
+} from '../kafka/topics.ts';
 import { type DataFormat, encodeField } from './record-format.ts';
 import { canDescribeTopic, type RequestContext } from './request-context.ts';
 import { sendJson } from './respond.ts';
@@ -77,7 +83,7 @@ export async function visibleConfigs(load: () => Promise<ConfigEntries>): Promis
   try {
     entries = await load();
   } catch (err) {
-    if (err instanceof KafkaError && err.code === 'KAFKA_AUTHZ_FAILED') return configs;
+    if (isDescribeConfigsDenied(err)) return configs;
     throw err;
   }
   for (const entry of entries) {

@@ -25,6 +25,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ENVOY = join(ROOT, '.tools', 'bin', 'envoy');
 const TOLLGATE = join(ROOT, 'bin', 'tollgate.js');
 const PRINCIPAL = 'x-tollgate-principal';
+const CLIENT_ADDRESS = 'x-tollgate-client-address';
 const AUDIENCE = 'kafka';
 
 const ACL_BASE = `
@@ -35,6 +36,8 @@ acls:
      operation: WRITE, permissionType: ALLOW}
   - {principal: "User:*", resourceType: CLUSTER, resourceName: kafka-cluster,
      operation: DESCRIBE, permissionType: ALLOW}
+  - {principal: "User:mallory", resourceType: TOPIC, resourceName: lab,
+     operation: WRITE, permissionType: ALLOW, host: 127.0.0.2}
 `;
 const ACL_MALLORY_WRITES = `${ACL_BASE}
   - {principal: "User:mallory", resourceType: TOPIC, patternType: PREFIXED, resourceName: "orders.",
@@ -109,11 +112,19 @@ async function freePorts(count: number): Promise<number[]> {
   }
 }
 
-function send(port: number, method: string, path: string, headers: Headers = {}): Promise<Reply> {
+/** `localAddress`: the loopback address to send from (Linux routes all of 127/8 to lo). */
+function send(
+  port: number,
+  method: string,
+  path: string,
+  headers: Headers = {},
+  localAddress?: string,
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const options = {
       host: '127.0.0.1',
       port,
+      localAddress,
       method,
       path,
       headers: headers as OutgoingHttpHeaders,
@@ -210,9 +221,9 @@ describe('authz through real Envoy (integration)', function () {
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
   /** Sends through Envoy; returns the reply and what the upstream saw of it (null: nothing). */
-  async function through(method: string, path: string, headers: Headers = {}) {
+  async function through(method: string, path: string, headers: Headers = {}, localAddress?: string) {
     const before = seen.length;
-    const reply = await send(envoyPort, method, path, headers);
+    const reply = await send(envoyPort, method, path, headers, localAddress);
     assert.ok(seen.length <= before + 1, 'one request reached the upstream at most once');
     return { reply, upstream: seen.length > before ? seen[seen.length - 1]! : null };
   }
@@ -453,6 +464,49 @@ describe('authz through real Envoy (integration)', function () {
       );
       assert.equal(got, null);
       assert.equal(reply.status, 400);
+    });
+  });
+
+  describe('the client address (host-bound ACL rules)', () => {
+    const copies = (rawHeaders: readonly string[]) =>
+      rawHeaders.filter((_value, i) => i % 2 === 0 && rawHeaders[i]!.toLowerCase() === CLIENT_ADDRESS).length;
+
+    it('allows a host-bound rule from its host and passes that address upstream, once', async () => {
+      const token = await mint('mallory');
+      const { reply, upstream: got } = await through('POST', '/topics/lab', bearer(token), '127.0.0.2');
+      assert.equal(reply.status, 200, reply.body);
+      assert.equal(got?.headers[CLIENT_ADDRESS], '127.0.0.2');
+      assert.equal(copies(got!.rawHeaders), 1);
+      assert.equal(got?.headers[PRINCIPAL], 'mallory');
+    });
+
+    it('denies the same rule from another host, whatever address the client claims', async () => {
+      const token = await mint('mallory');
+      const { reply, upstream: got } = await through('POST', '/topics/lab', {
+        ...bearer(token),
+        [CLIENT_ADDRESS]: '127.0.0.2',
+        'x-forwarded-for': '127.0.0.2',
+      });
+      assert.equal(reply.status, 403);
+      assert.equal(errorBody(reply).error_code, 40301);
+      assert.equal(got, null);
+    });
+
+    it('replaces a client-sent address on an allowed request with the one Envoy saw', async () => {
+      const token = await mint('alice');
+      const { reply, upstream: got } = await through('POST', '/topics/orders.eu', {
+        ...bearer(token),
+        [CLIENT_ADDRESS]: ['10.6.6.6', '10.7.7.7'],
+      });
+      assert.equal(reply.status, 200, reply.body);
+      assert.equal(got?.headers[CLIENT_ADDRESS], '127.0.0.1');
+      assert.equal(copies(got!.rawHeaders), 1);
+    });
+
+    it('sends no address upstream on a public route, even a client-sent one', async () => {
+      const { reply, upstream: got } = await through('GET', '/_health', { [CLIENT_ADDRESS]: '10.6.6.6' });
+      assert.equal(reply.status, 200);
+      assert.equal(copies(got!.rawHeaders), 0);
     });
   });
 
