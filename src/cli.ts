@@ -1,4 +1,6 @@
-import { runDevCommand } from './dev/dev-command.ts';
+// Production commands load eagerly, so a broken import fails every start, not the first use;
+// the local-stack helpers (dev issuer, seeding) load only when asked for.
+import { runServerCommand } from './server/commands.ts';
 
 const HELP = `tollgate — OAuth2/OIDC authorization gateway for Kafka over HTTP
 
@@ -37,16 +39,16 @@ async function main(argv: string[]): Promise<number> {
     case 'help':
       process.stdout.write(HELP);
       return command === undefined ? 2 : 0;
-    case 'dev':
+    case 'dev': {
+      const { runDevCommand } = await import('./dev/dev-command.ts');
       return runDevCommand(rest);
+    }
     case 'serve':
     case 'authz':
     case 'rest':
     case 'explain':
-    case 'check-config': {
-      const { runServerCommand } = await import('./server/commands.ts');
+    case 'check-config':
       return runServerCommand(command, rest);
-    }
     default:
       process.stderr.write(`tollgate: unknown command "${command}" (see tollgate --help)\n`);
       return 2;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
+import { readEnvFile } from '../../src/dev/dev-clients.ts';
 import { REPO_ROOT } from '../harness/tollgate-authz.ts';
 
 /**
@@ -23,16 +24,11 @@ export interface StackEnv {
 }
 
 export function readStackEnv(): StackEnv {
-  let text: string;
+  let env: Map<string, string>;
   try {
-    text = readFileSync(join(REPO_ROOT, '.stack', 'env'), 'utf8');
+    env = readEnvFile(join(REPO_ROOT, '.stack', 'env'));
   } catch {
     throw new Error('.stack/env: not found; start the local stack with `make stack-up`');
-  }
-  const env = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0 && !line.startsWith('#')) env.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim());
   }
   const need = (key: string) => {
     const value = env.get(key);

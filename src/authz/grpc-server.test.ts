@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { checkOutcome as outcome } from '../../test/support/check-outcome.ts';
 import { type CompiledAcls, compileAcls } from '../acl/acl-compile.ts';
 import { parseAclFile } from '../acl/acl-file.ts';
+import { type CheckOutcome, createChecker } from '../check/check.ts';
 import { CODE_INFO, type ErrorCode } from '../errors.ts';
 import { extractBearer } from '../jwt/bearer.ts';
 import type { TokenVerifier } from '../jwt/verifier.ts';
 import { CLIENT_ADDRESS_HEADER } from '../routes/raw-headers.ts';
-import { type CheckOutcome, createChecker } from './check.ts';
 import { toCheckRequest, toCheckResponse } from './grpc-server.ts';
 
 const PRINCIPAL_HEADER = 'x-tollgate-principal';

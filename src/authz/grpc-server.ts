@@ -3,10 +3,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import grpc from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
+import { type Checker, type CheckOutcome, type CheckRequest, passes } from '../check/check.ts';
 import { CODE_INFO, errorAnswer, RPC } from '../errors.ts';
 import { CLIENT_ADDRESS_HEADER } from '../routes/raw-headers.ts';
 import { mapRoute } from '../routes/route-map.ts';
-import { type Checker, type CheckOutcome, type CheckRequest, passes } from './check.ts';
 
 /**
  * Envoy's ext_authz v3 gRPC API (envoy.service.auth.v3.Authorization/Check) and

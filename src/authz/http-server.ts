@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type Checker, passes } from '../check/check.ts';
 import { type ErrorAnswer, errorAnswer } from '../errors.ts';
 import { authorizationValues, CLIENT_ADDRESS_HEADER } from '../routes/raw-headers.ts';
 import { mapRoute } from '../routes/route-map.ts';
-import { type Checker, passes } from './check.ts';
 
 /**
  * The same decision over plain HTTP, for proxies that authorize with a sub-request: Envoy's

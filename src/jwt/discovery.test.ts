@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
+import { TestIdp } from '../../test/support/test-idp.ts';
 import { isServiceError } from '../errors.ts';
 import { defaultDiscoveryUrl, discoverJwksUrl } from './discovery.ts';
-import { TestIdp } from './test-idp.ts';
 
 const signal = () => AbortSignal.timeout(2000);
 

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import type { FlattenedJWSInput } from 'jose';
+import { createTestKey, TestIdp, type TestKey } from '../../test/support/test-idp.ts';
+import { waitFor } from '../../test/support/wait.ts';
 import type { IssuerConfig, JwtConfig } from '../config/schema.ts';
 import { isServiceError } from '../errors.ts';
 import { createIssuerKeySet, type IssuerKeySet, type JwksFetchResult } from './jwks-cache.ts';
-import { createTestKey, TestIdp, type TestKey, waitFor } from './test-idp.ts';
 
 const JWT: JwtConfig = {
   clockSkewSec: 30,
@@ -78,7 +79,7 @@ describe('IssuerKeySet', () => {
     const keys = createKeySet();
     assert.equal(keys.isLoaded(), false);
     keys.start();
-    await waitFor(() => keys.isLoaded());
+    await waitFor('keys.isLoaded()', () => keys.isLoaded());
     assert.deepEqual(fetches, ['ok']);
   });
 
@@ -179,7 +180,7 @@ describe('IssuerKeySet', () => {
   it('refreshes in the background and stops when told to', async () => {
     const keys = createKeySet({ jwksRefreshSec: 0.05 });
     keys.start();
-    await waitFor(() => idp.countRequests('/certs') >= 3);
+    await waitFor("idp.countRequests('/certs') >= 3", () => idp.countRequests('/certs') >= 3);
     keys.stop();
     const settled = idp.countRequests('/certs');
     await new Promise((resolve) => setTimeout(resolve, 150));
@@ -190,10 +191,10 @@ describe('IssuerKeySet', () => {
     idp.jwksStatus = 503;
     const keys = createKeySet({ jwksRefreshSec: 600, jwksCooldownSec: 0 });
     keys.start();
-    await waitFor(() => fetches.length >= 1);
+    await waitFor('fetches.length >= 1', () => fetches.length >= 1);
     assert.equal(keys.isLoaded(), false);
     idp.jwksStatus = undefined;
-    await waitFor(() => keys.isLoaded(), 3000);
+    await waitFor('keys.isLoaded()', () => keys.isLoaded(), 3000);
   });
 
   it('reports removed keys once jose has swapped the set, and not added ones', async () => {

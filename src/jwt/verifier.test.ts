@@ -1,10 +1,17 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { exportSPKI } from 'jose';
+import {
+  createTestKey,
+  encodeSegment,
+  signToken,
+  TestIdp,
+  type TestKey,
+} from '../../test/support/test-idp.ts';
+import { waitFor } from '../../test/support/wait.ts';
 import type { IssuerConfig, JwtConfig } from '../config/schema.ts';
 import type { ErrorCode } from '../errors.ts';
 import { extractBearer } from './bearer.ts';
-import { createTestKey, encodeSegment, signToken, TestIdp, type TestKey, waitFor } from './test-idp.ts';
 import {
   createTokenVerifier,
   type TokenVerifier,
@@ -151,7 +158,7 @@ describe('createTokenVerifier', () => {
     before(async () => {
       verifier = newVerifier();
       verifier.start();
-      await waitFor(() => verifier.ready());
+      await waitFor('verifier.ready()', () => verifier.ready());
     });
 
     after(() => verifier.stop());
@@ -623,11 +630,14 @@ describe('createTokenVerifier', () => {
       issuer.publish(second);
       const verifier = newVerifier({ jwksRefreshSec: 0.05 }, {}, [config]);
       verifier.start();
-      await waitFor(() => verifier.ready());
+      await waitFor('verifier.ready()', () => verifier.ready());
       assert.equal((await verifier.verify(await tokenFor(first))).ok, true);
       issuer.withdraw(first.kid);
       const fetched = issuer.countRequests('/certs');
-      await waitFor(() => issuer.countRequests('/certs') > fetched + 1);
+      await waitFor(
+        "issuer.countRequests('/certs') > fetched + 1",
+        () => issuer.countRequests('/certs') > fetched + 1,
+      );
       assert.equal(codeOf(await verifier.verify(await tokenFor(first))), 'JWT_KEY_UNKNOWN');
       assert.equal((await verifier.verify(await tokenFor(second))).ok, true);
       verifier.stop();
@@ -641,7 +651,7 @@ describe('createTokenVerifier', () => {
       issuer.publish(known);
       const verifier = newVerifier({ jwksCooldownSec: 0 }, {}, [{ ...alphaIssuer, issuer: issuer.issuer }]);
       verifier.start();
-      await waitFor(() => verifier.ready());
+      await waitFor('verifier.ready()', () => verifier.ready());
       await issuer.close();
 
       assert.equal(await verifier.refreshKeys(), false);
@@ -681,7 +691,7 @@ describe('createTokenVerifier', () => {
       );
       assert.equal(verifier.ready(), false);
       verifier.start();
-      await waitFor(() => verifier.ready());
+      await waitFor('verifier.ready()', () => verifier.ready());
       assert.deepEqual(fetches.sort(), [`${alpha.issuer} ok`, `${beta.issuer} ok`].sort());
       verifier.stop();
     });

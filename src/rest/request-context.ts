@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { CompiledAcls } from '../acl/acl-compile.ts';
 import { allowsOperation } from '../acl/acl-match.ts';
 import { CLUSTER_NAME, type Operation, type ResourceRequest } from '../acl/acl-types.ts';
-import { type Checker, passes } from '../authz/check.ts';
+import { type Checker, passes } from '../check/check.ts';
 import type { Config } from '../config/schema.ts';
 import { ServiceError } from '../errors.ts';
 import type { KafkaSession } from '../kafka/session.ts';

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { CompiledAcls } from '../acl/acl-compile.ts';
-import { type Checker, passes } from '../authz/check.ts';
+import { type Checker, passes } from '../check/check.ts';
 import type { Config } from '../config/schema.ts';
 import { ServiceError } from '../errors.ts';
 import { KafkaError } from '../kafka/kafka-errors.ts';

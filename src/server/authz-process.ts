@@ -1,15 +1,15 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
+import { type GrpcServerHandle, startGrpcServer } from '../authz/grpc-server.ts';
+import { createAuthHttpServer } from '../authz/http-server.ts';
 import {
   type AclReload,
   type AclSource,
   createAclSource,
   createStaticAclSource,
-} from '../authz/acl-source.ts';
-import { type Checker, createChecker } from '../authz/check.ts';
-import { createDecisionRecorder, logUnexpected } from '../authz/decision-log.ts';
-import { type GrpcServerHandle, startGrpcServer } from '../authz/grpc-server.ts';
-import { createAuthHttpServer } from '../authz/http-server.ts';
+} from '../check/acl-source.ts';
+import { type Checker, createChecker } from '../check/check.ts';
+import { createDecisionRecorder, logUnexpected } from '../check/decision-log.ts';
 import type { Config } from '../config/schema.ts';
 import { createTokenVerifier, type TokenVerifier } from '../jwt/verifier.ts';
 import type { Metrics } from '../metrics/metrics.ts';

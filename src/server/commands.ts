@@ -9,6 +9,7 @@ import { createProcessChecker, createSharedVerifier, startAclSource, startAuthz 
 import { runExplain } from './explain.ts';
 import { closeServer, listenOn } from './listen.ts';
 import { createLogger } from './logger.ts';
+import { startRest } from './rest-process.ts';
 
 type Command = 'serve' | 'authz' | 'rest' | 'explain' | 'check-config';
 
@@ -115,7 +116,6 @@ export async function runServerCommand(command: Command, argv: string[]): Promis
       stops.unshift((grace) => authz.stop(grace));
     }
     if (command === 'rest' || command === 'serve') {
-      const { startRest } = await import('./rest-process.ts');
       const rest = await startRest(config, checker, aclSource, metrics, logger);
       stops.unshift((grace) => rest.stop(grace));
     }

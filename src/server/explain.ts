@@ -1,6 +1,6 @@
 import { compileAcls } from '../acl/acl-compile.ts';
 import { readAclFile } from '../acl/acl-file.ts';
-import { createChecker, passes } from '../authz/check.ts';
+import { createChecker, passes } from '../check/check.ts';
 import type { Config } from '../config/schema.ts';
 import { CODE_INFO } from '../errors.ts';
 import { createTokenVerifier } from '../jwt/verifier.ts';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { AclSource } from '../authz/acl-source.ts';
-import type { Checker } from '../authz/check.ts';
+import type { AclSource } from '../check/acl-source.ts';
+import type { Checker } from '../check/check.ts';
 import type { Config } from '../config/schema.ts';
 import { createServiceSession } from '../kafka/service-session.ts';
 import { SessionManager } from '../kafka/session-manager.ts';

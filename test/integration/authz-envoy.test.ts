@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import {
   createServer,
   type IncomingHttpHeaders,
@@ -8,12 +8,14 @@ import {
   request,
   type Server,
 } from 'node:http';
-import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateKeyPair, SignJWT } from 'jose';
 import { DevIssuer } from '../../src/dev/issuer.ts';
+import { replaceFile } from '../support/files.ts';
+import { freePorts } from '../support/ports.ts';
+import { StopWaiting, waitFor } from '../support/wait.ts';
 
 /**
  * `tollgate authz` behind the real Envoy (deploy/envoy/envoy.yaml) with a real issuer, and a
@@ -94,24 +96,6 @@ async function run(
   return { code, stdout, stderr };
 }
 
-/** Distinct free loopback ports: all held open at once, then released for the processes. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers: NetServer[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const server = createNetServer();
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve());
-      });
-      servers.push(server);
-    }
-    return servers.map((server) => (server.address() as { port: number }).port);
-  } finally {
-    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  }
-}
-
 /** `localAddress`: the loopback address to send from (Linux routes all of 127/8 to lo). */
 function send(
   port: number,
@@ -147,22 +131,6 @@ function send(
   });
 }
 
-/** Thrown from a waitUntil predicate to stop waiting at once (a process died). */
-class Fatal extends Error {}
-
-async function waitUntil(what: string, predicate: () => Promise<boolean>, timeoutMs = 15000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const done = await predicate().catch((err: unknown) => {
-      if (err instanceof Fatal) throw err;
-      return false;
-    });
-    if (done) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 async function stopChild(child: Child | undefined, graceMs = 10000): Promise<number | null> {
   if (!child || child.proc.exitCode !== null || child.proc.signalCode !== null)
     return child?.proc.exitCode ?? null;
@@ -173,12 +141,6 @@ async function stopChild(child: Child | undefined, graceMs = 10000): Promise<num
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Replaces a file the way a ConfigMap update does: never half-written. */
-async function replaceFile(path: string, text: string): Promise<void> {
-  await writeFile(`${path}.next`, text);
-  await rename(`${path}.next`, path);
 }
 
 function errorBody(reply: Reply): { error_code: number; message: string } {
@@ -330,15 +292,15 @@ describe('authz through real Envoy (integration)', function () {
 
     const alive = (child: Child, name: string) => {
       if (child.proc.exitCode !== null) {
-        throw new Fatal(`${name} exited with ${child.proc.exitCode}:\n${child.output.join('')}`);
+        throw new StopWaiting(`${name} exited with ${child.proc.exitCode}:\n${child.output.join('')}`);
       }
     };
-    await waitUntil('Envoy admin /ready = LIVE', async () => {
+    await waitFor('Envoy admin /ready = LIVE', async () => {
       alive(envoy!, 'envoy');
       const reply = await send(adminPort, 'GET', '/ready');
       return reply.status === 200 && reply.body.trim() === 'LIVE';
     });
-    await waitUntil('tollgate authz /readyz', async () => {
+    await waitFor('tollgate authz /readyz', async () => {
       alive(authz!, 'tollgate authz');
       return (await send(authzHttpPort, 'GET', '/readyz')).status === 200;
     });
@@ -554,7 +516,7 @@ describe('authz through real Envoy (integration)', function () {
       assert.equal((await through('POST', '/topics/orders.eu', bearer(token))).reply.status, 403);
       await replaceFile(aclFile, ACL_MALLORY_WRITES);
       try {
-        await waitUntil(
+        await waitFor(
           'mallory to be allowed after the reload',
           async () => (await through('POST', '/topics/orders.eu', bearer(token))).reply.status === 200,
           5000,
@@ -562,7 +524,7 @@ describe('authz through real Envoy (integration)', function () {
       } finally {
         await replaceFile(aclFile, ACL_BASE);
       }
-      await waitUntil(
+      await waitFor(
         'mallory to be denied again',
         async () => (await through('POST', '/topics/orders.eu', bearer(token))).reply.status === 403,
         5000,
@@ -572,7 +534,7 @@ describe('authz through real Envoy (integration)', function () {
     it('keeps the rules in force when the new file is bad', async () => {
       await replaceFile(aclFile, `${ACL_BASE}\n  - {username: alice, topic: "x", permission: rw}\n`);
       try {
-        await waitUntil(
+        await waitFor(
           'the rejected reload to be counted',
           async () => {
             const metrics = await send(metricsPort, 'GET', '/metrics');

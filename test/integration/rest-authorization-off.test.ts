@@ -1,27 +1,15 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePorts } from '../support/ports.ts';
 import { api } from './rest-client.ts';
 import { sleep, stackValue, tokenFor } from './stack-env.ts';
 
 // Authorization off (Karapace's rest_authorization=false, for migrating onto Tollgate): callers
 // still authenticate, but one shared session with Tollgate's own identity (a client-credentials
 // token from the issuer) serves everyone, and the broker applies *that* identity's ACLs.
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 describe('REST with authorization off', function () {
   this.timeout(60_000);
@@ -31,7 +19,7 @@ describe('REST with authorization off', function () {
   before(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tollgate-authz-off-'));
     writeFileSync(join(dir, 'client-secret'), stackValue('DEV_CLIENT_SECRET_TOLLGATE'), { mode: 0o600 });
-    const [restPort, metricsPort] = await Promise.all([freePort(), freePort()]);
+    const [restPort, metricsPort] = (await freePorts(2)) as [number, number];
     const config = {
       authorization: false,
       issuers: [{ issuer: stackValue('ISSUER_URL'), audiences: ['kafka'], requiredType: 'at+jwt' }],

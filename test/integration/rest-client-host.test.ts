@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { waitFor } from '../support/wait.ts';
 import { api } from './rest-client.ts';
-import { sleep, stackValue, tokenFor } from './stack-env.ts';
+import { stackValue, tokenFor } from './stack-env.ts';
 
 // Host-bound ACL rules end to end: client → Envoy → tollgate authz → tollgate rest → Kafka.
 // The host of a rule is the client address Envoy saw; the gate checks it, passes it on in
@@ -69,14 +70,6 @@ function from(
   });
 }
 
-async function waitFor(what: string, predicate: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
 /** The authz_decisions_total sample for a result and reason (0 when absent). */
 async function decisions(result: string, reason: string): Promise<number> {
   const text = await (await fetch(`${stackValue('METRICS_URL')}/metrics`)).text();
@@ -117,7 +110,11 @@ describe('host-bound ACL rules through Envoy, the gate and the REST process', fu
     if (original === undefined) return;
     writeFileSync(`${aclFile}.next`, original);
     renameSync(`${aclFile}.next`, aclFile);
-    await waitFor('the original rules to be back', async () => (await produce('127.0.0.1')).status === 200);
+    await waitFor(
+      'the original rules to be back',
+      async () => (await produce('127.0.0.1')).status === 200,
+      20_000,
+    );
   });
 
   it('lets a route through from the bound host: the gate and the REST process check the same host', async () => {

@@ -1,4 +1,4 @@
-import type { CheckOutcome } from '../../src/authz/check.ts';
+import type { CheckOutcome } from '../../src/check/check.ts';
 
 /** A CheckOutcome for tests of what answers are built from one: an enforced denial unless told. */
 export function checkOutcome(fields: Partial<CheckOutcome> = {}): CheckOutcome {

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { replaceFile } from '../../test/support/files.ts';
+import { waitFor } from '../../test/support/wait.ts';
 import { isKnownUser } from '../acl/acl-match.ts';
 import { type AclReload, type AclSource, createAclSource } from './acl-source.ts';
 
@@ -25,20 +27,6 @@ acls:
   - {username: alice, topic: "orders.*", permission: rw}
   - {principal: "User:bobb", resourceType: TOPIC, resourceName: x, operation: READ, permissionType: DENY}
 `;
-
-/** Atomic, as a ConfigMap update is: a poll never sees a half-written file. */
-async function replaceFile(path: string, text: string): Promise<void> {
-  await writeFile(`${path}.tmp`, text);
-  await rename(`${path}.tmp`, path);
-}
-
-async function waitFor(predicate: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('createAclSource', () => {
   let dir: string;
@@ -108,7 +96,7 @@ describe('createAclSource', () => {
     await acls.reload();
     acls.start();
     await replaceFile(file, ALICE_AND_BOB);
-    await waitFor(() => reports.length === 2);
+    await waitFor('reports.length === 2', () => reports.length === 2);
     assert.deepEqual(reports[1], { ok: true, rules: 2, problems: [] });
     assert.equal(isKnownUser(acls.current(), 'bob'), true);
   });
@@ -120,14 +108,14 @@ describe('createAclSource', () => {
     const before = acls.current();
     acls.start();
     await replaceFile(file, BROKEN);
-    await waitFor(() => reports.length === 2);
+    await waitFor('reports.length === 2', () => reports.length === 2);
     assert.equal(reports[1]!.ok, false);
     // Unchanged bad file: not reread and not reported again.
     await new Promise((resolve) => setTimeout(resolve, POLL_MS * 5));
     assert.equal(reports.length, 2);
     assert.equal(acls.current(), before);
     await replaceFile(file, ALICE_AND_BOB);
-    await waitFor(() => reports.length === 3);
+    await waitFor('reports.length === 3', () => reports.length === 3);
     assert.equal(reports[2]!.ok, true);
     assert.equal(isKnownUser(acls.current(), 'bob'), true);
   });
@@ -144,7 +132,7 @@ describe('createAclSource', () => {
     await writeFile(next, same);
     await utimes(next, mtime, mtime);
     await rename(next, file);
-    await waitFor(() => reports.length === 2);
+    await waitFor('reports.length === 2', () => reports.length === 2);
     assert.equal(isKnownUser(acls.current(), 'carol'), true);
     assert.equal(isKnownUser(acls.current(), 'alice'), false);
   });

@@ -143,12 +143,3 @@ export class TestIdp {
     res.end(JSON.stringify(body));
   }
 }
-
-/** Polls until `predicate` holds, for what happens on timers; fails the test after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
