@@ -149,7 +149,11 @@ export const configSchema = z
       .object({
         sweepIntervalSec: z.number().int().min(1).default(300),
         idleTimeoutSec: z.number().int().min(1).default(300),
-        /** Idle close of sessions that hold consumer instances; 0 = never (Karapace default). */
+        /**
+         * Idle close of consumer instances and of the sessions holding them; 0 = never, which is
+         * Karapace's default (consumer_idle_disconnect_timeout). Ours is 300 s, so an abandoned
+         * instance does not keep its session and group membership forever.
+         */
         consumerIdleTimeoutSec: z.number().int().min(0).default(300),
         /**
          * Close a session this long before its newest token's `exp`. At least 2: kafkajs

@@ -463,8 +463,17 @@ describe('createTokenVerifier', () => {
       });
     }
 
-    it('never contacted the URLs named in jku, x5u, jwk or x5c headers', () => {
-      assert.deepEqual(attacker.requests, []);
+    // Runs its own requests rather than trusting what earlier rows left behind (issue 10): it
+    // must fail if any of them fetched from the attacker, whatever else ran before.
+    it('never contacts the URLs named in jku, x5u, jwk or x5c headers', async () => {
+      const headerRows = rows.filter(([name]) => /\b(jku|x5u|jwk|x5c)\b/.test(name));
+      assert.ok(headerRows.length >= 5, 'the header rows are in the table');
+      const before = attacker.requests.length;
+      for (const [name, authorization, expected] of headerRows) {
+        assert.equal(await authenticate(await authorization()), expected, name);
+      }
+      assert.deepEqual(attacker.requests.slice(before), []);
+      assert.deepEqual(attacker.requests, [], 'and no row before did either');
     });
   });
 

@@ -111,7 +111,7 @@ describe('SessionManager', () => {
         consumer.closedWith = reason;
       },
     };
-    session.consumers.set('g\u0000i', consumer);
+    manager.addConsumer(session, 'g\u0000i', consumer);
     clock += 120_000;
     session.touch();
     assert.equal(await manager.sweep(), 0, 'past the plain idle timeout, but it holds a consumer');
@@ -121,5 +121,58 @@ describe('SessionManager', () => {
     clock += 601_000;
     assert.equal(await manager.sweep(), 2, 'the idle consumer, then its idle session');
     assert.equal(consumer.closedWith, 'idle');
+  });
+
+  describe('the consumer-instance gauge (one owner: the manager)', () => {
+    const gauge = (metrics: Metrics) => counter(metrics, 'tollgate_kafka_consumer_instances');
+    const fakeConsumer = (lastUsedMs = Date.now()) => ({ lastUsedMs, async close() {} });
+
+    // Regression (issue 10): a session closed at token expiry cleared its consumers without
+    // counting them down, so the gauge drifted upward.
+    it('counts down the instances of a session closed at token expiry', async () => {
+      const { manager, metrics } = setup();
+      const session = manager.acquire(alice, { token: 't', expiresAtMs: Date.now() + 2_200 });
+      manager.addConsumer(session, 'g\u0000a', fakeConsumer());
+      manager.addConsumer(session, 'g\u0000b', fakeConsumer());
+      assert.equal(await gauge(metrics), 2);
+      const deadline = Date.now() + 5_000;
+      while (!session.closed && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(session.closed, true);
+      assert.equal(await gauge(metrics), 0);
+    });
+
+    it('counts down on delete, on the idle sweep and at shutdown, never below what is open', async () => {
+      let clock = Date.now();
+      const { manager, metrics } = setup({ consumerIdleTimeoutSec: 60 }, () => clock);
+      const session = manager.acquire(alice, { token: 't', expiresAtMs: clock + 3_600_000 });
+      const bob = manager.acquire(
+        { ...alice, principal: 'bob' },
+        { token: 'b', expiresAtMs: clock + 3_600_000 },
+      );
+      manager.addConsumer(session, 'g\u0000deleted', fakeConsumer(clock));
+      manager.addConsumer(session, 'g\u0000idle', fakeConsumer(clock - 120_000));
+      manager.addConsumer(bob, 'g\u0000kept', fakeConsumer(clock));
+      assert.equal(await gauge(metrics), 3);
+      assert.equal(manager.removeConsumer(session, 'g\u0000deleted'), true);
+      assert.equal(manager.removeConsumer(session, 'g\u0000deleted'), false, 'already gone: no second count');
+      assert.equal(await gauge(metrics), 2);
+      clock += 1_000;
+      await manager.sweep();
+      assert.equal(await gauge(metrics), 1, 'the idle instance went');
+      await manager.closeAll('shutdown', 1000);
+      assert.equal(await gauge(metrics), 0);
+    });
+
+    it('refuses an instance for a session already closed', async () => {
+      const { manager, metrics } = setup();
+      const session = manager.acquire(alice, { token: 't', expiresAtMs: Date.now() + 60_000 });
+      await manager.close(session, 'idle');
+      assert.throws(
+        () => manager.addConsumer(session, 'g\u0000late', fakeConsumer()),
+        (e: ServiceError) => e.code === 'KAFKA_UNAVAILABLE',
+      );
+      assert.equal(await gauge(metrics), 0);
+    });
   });
 });

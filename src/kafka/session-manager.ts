@@ -3,7 +3,12 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { ServiceError } from '../errors.ts';
 import type { Metrics, SessionCloseReason } from '../metrics/metrics.ts';
-import { KafkaSession, type SessionCredentials, type SessionIdentity } from './session.ts';
+import {
+  KafkaSession,
+  type SessionCredentials,
+  type SessionIdentity,
+  type SessionResource,
+} from './session.ts';
 
 /**
  * The sessions of the REST process, one per (issuer, principal). A session is closed:
@@ -108,6 +113,25 @@ export class SessionManager {
     return session;
   }
 
+  /**
+   * Registers a consumer instance with its session. The manager is the one owner of the
+   * consumer-instance gauge: every way an instance goes (deleted, idle, its session closed at
+   * token expiry, idle or shutdown) passes through here or `close`.
+   */
+  addConsumer(session: KafkaSession, key: string, consumer: SessionResource): void {
+    // A session closing now would never close (or count down) an instance added to it.
+    if (session.closed) throw new ServiceError('KAFKA_UNAVAILABLE', 'the Kafka session is closed');
+    session.consumers.set(key, consumer);
+    this.metrics.consumerInstances.inc();
+  }
+
+  /** Forgets a consumer instance (closing it is the caller's); false when it was not there. */
+  removeConsumer(session: KafkaSession, key: string): boolean {
+    if (!session.consumers.delete(key)) return false;
+    this.metrics.consumerInstances.dec();
+    return true;
+  }
+
   /** Closes sessions idle past their timeout. Exposed for tests; runs on the sweep timer. */
   async sweep(): Promise<number> {
     const now = this.now();
@@ -119,8 +143,7 @@ export class SessionManager {
       if (consumerIdleMs > 0) {
         for (const [key, consumer] of session.consumers) {
           if (now - consumer.lastUsedMs > consumerIdleMs) {
-            session.consumers.delete(key);
-            this.metrics.consumerInstances.dec();
+            this.removeConsumer(session, key);
             closing.push(consumer.close('idle'));
           }
         }
@@ -155,6 +178,8 @@ export class SessionManager {
       },
       'Kafka session closed',
     );
+    // The session closes (and forgets) its consumer instances with it.
+    this.metrics.consumerInstances.dec(session.consumers.size);
     await session.close(reason);
   }
 

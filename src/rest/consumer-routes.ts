@@ -99,8 +99,7 @@ export async function createConsumer(ctx: RequestContext): Promise<void> {
     bufferMaxBytes: ctx.config.rest.consumerBufferMaxBytes,
   };
   const instance = new ConsumerInstance(ctx.session, options, ctx.logger, ctx.metrics);
-  ctx.session.consumers.set(key, instance);
-  ctx.metrics.consumerInstances.inc();
+  ctx.sessions.addConsumer(ctx.session, key, instance);
   const base = ctx.config.rest.baseUri.replace(/\/+$/, '');
   const path = `consumers/${encodeURIComponent(group)}/instances/${encodeURIComponent(name)}`;
   sendJson(ctx.req, ctx.res, 200, { instance_id: name, base_uri: base === '' ? path : `${base}/${path}` });
@@ -109,8 +108,7 @@ export async function createConsumer(ctx: RequestContext): Promise<void> {
 /** DELETE /consumers/{group}/instances/{instance} */
 export async function deleteConsumer(ctx: RequestContext): Promise<void> {
   const instance = consumerOf(ctx);
-  ctx.session.consumers.delete(instanceKey(instance.options.group, instance.options.name));
-  ctx.metrics.consumerInstances.dec();
+  ctx.sessions.removeConsumer(ctx.session, instanceKey(instance.options.group, instance.options.name));
   await instance.close('shutdown');
   sendEmpty(ctx.req, ctx.res, 204);
 }

@@ -7,6 +7,7 @@ import { type Checker, passes } from '../check/check.ts';
 import type { Config } from '../config/schema.ts';
 import { ServiceError } from '../errors.ts';
 import type { KafkaSession } from '../kafka/session.ts';
+import type { SessionManager } from '../kafka/session-manager.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { KnownRoute } from '../routes/route-map.ts';
 import type { AcceptResult, EmbeddedFormat } from './media.ts';
@@ -25,6 +26,8 @@ export interface RequestContext {
   readonly requestFormat: EmbeddedFormat;
   readonly accept: AcceptResult;
   readonly session: KafkaSession;
+  /** Owns the sessions' consumer instances (and their gauge). */
+  readonly sessions: SessionManager;
   readonly principal: string;
   /** The client address the gate checked (see routes/raw-headers.ts). */
   readonly host: string | undefined;

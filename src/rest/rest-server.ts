@@ -185,6 +185,7 @@ export function createRestServer(deps: RestServerDeps): Server {
       requestFormat: format,
       accept,
       session,
+      sessions: deps.sessions,
       principal: outcome.principal ?? '',
       host,
       requestId,

@@ -73,6 +73,12 @@ describe('metrics named by the dashboard and the alert rules', () => {
 
   it('finds every envoy_* metric they query in the sidecar’s /stats/prometheus', async () => {
     const names = queried('envoy_');
+    // Without this the test would pass on a dashboard that queries no Envoy metric at all
+    // (issue 10): the ext_authz results panel must be there to be checked.
+    assert.ok(
+      [...names.keys()].some((name) => name.startsWith('envoy_http_ext_authz_')),
+      `expected the dashboard or rules to query envoy_http_ext_authz_* metrics, found ${[...names.keys()].join(', ') || 'none'}`,
+    );
     const declared = families(await scrape(`${stackValue('ENVOY_ADMIN_URL')}/stats/prometheus`));
     const problems = [...names].flatMap(([name, files]) => {
       const why = missing(name, declared);

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { ServiceError } from '../errors.ts';
+import { isUnknownTopic, KafkaError, translateKafkaError } from './kafka-errors.ts';
+
+/** The shapes kafkajs 2.2.4 throws, reduced to the fields the translation reads. */
+const protocol = (type: string, retriable = false) =>
+  Object.assign(new Error(`protocol ${type}`), { name: 'KafkaJSProtocolError', type, retriable });
+const named = (name: string, extra: Record<string, unknown> = {}) =>
+  Object.assign(new Error(`${name} happened`), { name, ...extra });
+
+type Row = readonly [
+  name: string,
+  thrown: unknown,
+  code: string,
+  brokerError: string | null,
+  retriable: boolean,
+];
+
+// biome-ignore format: one line per case keeps the table readable
+const ROWS: readonly Row[] = [
+  ['a topic authorization failure', protocol('TOPIC_AUTHORIZATION_FAILED'), 'KAFKA_AUTHZ_FAILED', 'TOPIC_AUTHORIZATION_FAILED', false],
+  ['a group authorization failure', protocol('GROUP_AUTHORIZATION_FAILED'), 'KAFKA_AUTHZ_FAILED', 'GROUP_AUTHORIZATION_FAILED', false],
+  ['a cluster authorization failure', protocol('CLUSTER_AUTHORIZATION_FAILED'), 'KAFKA_AUTHZ_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', false],
+  ['a SASL failure by protocol type', protocol('SASL_AUTHENTICATION_FAILED'), 'KAFKA_AUTH_FAILED', 'SASL_AUTHENTICATION_FAILED', false],
+  ['a SASL failure by kafkajs name', named('KafkaJSSASLAuthenticationError'), 'KAFKA_AUTH_FAILED', null, false],
+  ['an unknown topic (protocol error)', protocol('UNKNOWN_TOPIC_OR_PARTITION', true), 'KAFKA_ERROR', 'UNKNOWN_TOPIC_OR_PARTITION', true],
+  ['a retriable protocol error keeps its retriability', protocol('NOT_LEADER_OR_FOLLOWER', true), 'KAFKA_ERROR', 'NOT_LEADER_OR_FOLLOWER', true],
+  ['a connection error', named('KafkaJSConnectionError'), 'KAFKA_UNAVAILABLE', null, true],
+  ['a closed connection', named('KafkaJSConnectionClosedError'), 'KAFKA_UNAVAILABLE', null, true],
+  ['no broker available', named('KafkaJSNoBrokerAvailableError'), 'KAFKA_UNAVAILABLE', null, true],
+  ['a request timeout', named('KafkaJSRequestTimeoutError'), 'KAFKA_UNAVAILABLE', null, true],
+  ['retries exhausted without a protocol error', named('KafkaJSNumberOfRetriesExceeded'), 'KAFKA_UNAVAILABLE', null, true],
+  ['a non-retriable wrapper without a protocol error', named('KafkaJSNonRetriableError'), 'KAFKA_UNAVAILABLE', null, true],
+  ['retries exhausted around an authorization failure', named('KafkaJSNumberOfRetriesExceeded', { originalError: protocol('TOPIC_AUTHORIZATION_FAILED') }), 'KAFKA_AUTHZ_FAILED', 'TOPIC_AUTHORIZATION_FAILED', false],
+  ['an aggregate whose first error is a protocol error', named('KafkaJSAggregateError', { errors: [protocol('GROUP_AUTHORIZATION_FAILED')] }), 'KAFKA_AUTHZ_FAILED', 'GROUP_AUTHORIZATION_FAILED', false],
+  ['a cause chain', named('KafkaJSError', { cause: named('KafkaJSConnectionError') }), 'KAFKA_UNAVAILABLE', null, true],
+  ['a plain error', new Error('something else'), 'KAFKA_ERROR', null, false],
+  ['a thrown string', 'boom', 'KAFKA_ERROR', null, false],
+  ['a thrown null', null, 'KAFKA_ERROR', null, false],
+];
+
+describe('translateKafkaError', () => {
+  for (const [name, thrown, code, brokerError, retriable] of ROWS) {
+    it(`translates ${name} to ${code}`, () => {
+      const err = translateKafkaError(thrown);
+      assert.ok(err instanceof KafkaError);
+      assert.ok(err instanceof ServiceError, 'callers see one of our codes');
+      assert.equal(err.code, code);
+      assert.equal(err.brokerError, brokerError);
+      assert.equal(err.retriable, retriable);
+      if (thrown !== null && typeof thrown === 'object') assert.equal(err.cause, thrown);
+    });
+  }
+
+  it('passes an already translated error through unchanged', () => {
+    const err = new KafkaError('KAFKA_UNAVAILABLE', 'down', null, true);
+    assert.equal(translateKafkaError(err), err);
+  });
+
+  it('keeps the code of one of our own errors', () => {
+    const err = translateKafkaError(new ServiceError('TOPIC_NOT_FOUND', 'Topic x not found'));
+    assert.equal(err.code, 'TOPIC_NOT_FOUND');
+    assert.equal(err.message, 'Topic x not found');
+  });
+
+  it('gives up looking for a protocol error after a bounded depth', () => {
+    let chain: object = protocol('TOPIC_AUTHORIZATION_FAILED');
+    for (let i = 0; i < 20; i++) chain = named('KafkaJSError', { cause: chain });
+    assert.equal(translateKafkaError(chain).code, 'KAFKA_ERROR');
+  });
+});
+
+describe('isUnknownTopic', () => {
+  it('names the broker answers that a topic does not exist', () => {
+    assert.equal(isUnknownTopic(translateKafkaError(protocol('UNKNOWN_TOPIC_OR_PARTITION'))), true);
+    assert.equal(isUnknownTopic(translateKafkaError(protocol('UNKNOWN_TOPIC_ID'))), true);
+    assert.equal(isUnknownTopic(translateKafkaError(protocol('TOPIC_AUTHORIZATION_FAILED'))), false);
+  });
+});
