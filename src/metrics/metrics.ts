@@ -9,17 +9,10 @@ import { ERROR_CODES, type ErrorCode } from '../errors.ts';
 
 export type DecisionResult = 'allow' | 'deny' | 'audit_allow';
 export type Transport = 'grpc' | 'http';
-export type SessionCloseReason = 'idle' | 'expired' | 'shutdown' | 'error' | 'evicted' | 'replaced';
+export type SessionCloseReason = 'idle' | 'expired' | 'shutdown';
 
 const DECISION_RESULTS: readonly DecisionResult[] = ['allow', 'deny', 'audit_allow'];
-const SESSION_CLOSE_REASONS: readonly SessionCloseReason[] = [
-  'idle',
-  'expired',
-  'shutdown',
-  'error',
-  'evicted',
-  'replaced',
-];
+const SESSION_CLOSE_REASONS: readonly SessionCloseReason[] = ['idle', 'expired', 'shutdown'];
 
 /** Reason label for an allowed request. */
 export const REASON_OK = 'OK';
@@ -137,7 +130,7 @@ export class Metrics {
     });
     this.sessionsClosed = new client.Counter({
       name: 'tollgate_kafka_sessions_closed_total',
-      help: 'Kafka sessions closed, by reason (idle, expired, shutdown, error, evicted, replaced).',
+      help: 'Kafka sessions closed, by reason (idle, expired, shutdown).',
       labelNames: ['reason'],
       registers: r,
     });

@@ -110,25 +110,6 @@ groups:
             The 99th percentile of authorization checks has been above {{ $t.checkLatencyP99Sec }}s for 10 minutes.
           runbook: charts/tollgate/README.md#tollgatechecklatencyhigh
 
-      - alert: TollgateSessionChurn
-        # Sessions closed by Kafka errors or evicted because the pod hit
-        # sessions.maxSessions: every such close drops that principal's consumers.
-        expr: |
-          sum by (namespace, job) (rate(tollgate_kafka_sessions_closed_total{ {{- $s -}}, reason=~"error|evicted"}[15m])) * 60
-          > {{ $t.sessionChurnPerMin }}
-        for: 15m
-        labels:
-          severity: warning
-          {{- with $extra }}
-          {{- toYaml . | nindent 10 }}
-          {{- end }}
-        annotations:
-          summary: Tollgate closes {{ "{{ $value | humanize }}" }} Kafka sessions a minute by error or eviction
-          description: >-
-            Per-principal Kafka sessions are being closed for errors or evicted at more than
-            {{ $t.sessionChurnPerMin }} a minute. Clients lose their consumer instances each time.
-          runbook: charts/tollgate/README.md#tollgatesessionchurn
-
       - alert: TollgateKafkaErrors
         expr: |
           sum by (namespace, job, code) (rate(tollgate_kafka_errors_total{ {{- $s -}} }[5m])) > {{ $t.kafkaErrorsPerSec }}
