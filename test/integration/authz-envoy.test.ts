@@ -295,15 +295,23 @@ describe('authz through real Envoy (integration)', function () {
         throw new StopWaiting(`${name} exited with ${child.proc.exitCode}:\n${child.output.join('')}`);
       }
     };
-    await waitFor('Envoy admin /ready = LIVE', async () => {
-      alive(envoy!, 'envoy');
-      const reply = await send(adminPort, 'GET', '/ready');
-      return reply.status === 200 && reply.body.trim() === 'LIVE';
-    });
-    await waitFor('tollgate authz /readyz', async () => {
-      alive(authz!, 'tollgate authz');
-      return (await send(authzHttpPort, 'GET', '/readyz')).status === 200;
-    });
+    await waitFor(
+      'Envoy admin /ready = LIVE',
+      async () => {
+        alive(envoy!, 'envoy');
+        const reply = await send(adminPort, 'GET', '/ready');
+        return reply.status === 200 && reply.body.trim() === 'LIVE';
+      },
+      30_000,
+    );
+    await waitFor(
+      'tollgate authz /readyz',
+      async () => {
+        alive(authz!, 'tollgate authz');
+        return (await send(authzHttpPort, 'GET', '/readyz')).status === 200;
+      },
+      30_000,
+    );
   });
 
   after(async () => {
