@@ -5,7 +5,7 @@
 #   2. verify it (io.jwt.decode_verify: signature against the issuer's JWKS, iss, aud, exp,
 #      nbf), and the RFC 9068 header type and an allowed algorithm, as Tollgate is configured;
 #   3. map the `sub` claim to the Kafka principal User:<sub>;
-#   4. map the route to the Kafka operation it performs (Tollgate: src/authz/route-map.ts);
+#   4. map the route to the Kafka operation it performs (Tollgate: src/routes/route-map.ts);
 #   5. decide with Kafka's semantics: super users pass, unknown users fail, any matching DENY
 #      wins, READ/WRITE/DELETE/ALTER imply DESCRIBE, ALTER_CONFIGS implies DESCRIBE_CONFIGS,
 #      ALL implies everything, LITERAL "*" matches every name, PREFIXED matches by prefix;

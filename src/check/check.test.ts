@@ -77,8 +77,9 @@ function createFakeVerifier(): TokenVerifier & { calls: number } {
 type Mode = Config['mode'];
 
 interface Expect {
-  readonly allow: boolean;
-  readonly decidedAllow: boolean;
+  /** The request goes on (allowed, or denied only in audit mode). */
+  readonly passes: boolean;
+  readonly verdict: 'allow' | 'deny';
   readonly code: ErrorCode | null;
   readonly status: number;
   readonly principal?: string | null;
@@ -91,23 +92,23 @@ type Row = readonly [name: string, input: CheckRequest, expect: Expect];
 const CTX: CheckContext = { transport: 'grpc', requestId: undefined };
 
 const ok = (principal: string | null, matched?: readonly string[]): Expect => ({
-  allow: true,
-  decidedAllow: true,
+  passes: true,
+  verdict: 'allow',
   code: null,
   status: 200,
   principal,
   ...(matched ? { matched } : {}),
 });
 const denied = (code: ErrorCode, status: number, principal: string | null = null): Expect => ({
-  allow: false,
-  decidedAllow: false,
+  passes: false,
+  verdict: 'deny',
   code,
   status,
   principal,
 });
 const audited = (code: ErrorCode, principal: string): Expect => ({
-  allow: true,
-  decidedAllow: false,
+  passes: true,
+  verdict: 'deny',
   code,
   status: 403,
   principal,
@@ -212,12 +213,12 @@ function refs(outcome: CheckOutcome): string[] {
 function assertOutcome(outcome: CheckOutcome, expect: Expect): void {
   assert.deepEqual(
     {
-      allow: passes(outcome),
-      decidedAllow: outcome.verdict === 'allow',
+      passes: passes(outcome),
+      verdict: outcome.verdict,
       code: outcome.code,
       status: outcome.code === null ? 200 : CODE_INFO[outcome.code].http,
     },
-    { allow: expect.allow, decidedAllow: expect.decidedAllow, code: expect.code, status: expect.status },
+    { passes: expect.passes, verdict: expect.verdict, code: expect.code, status: expect.status },
   );
   if (expect.principal !== undefined) assert.equal(outcome.principal, expect.principal);
   if (expect.matched !== undefined) assert.deepEqual(refs(outcome), expect.matched);

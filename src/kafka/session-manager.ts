@@ -97,7 +97,7 @@ export class SessionManager {
   }
 
   /** A session that is not tied to a caller's token (authorization off: Tollgate's own identity). */
-  createServiceSession(
+  createSharedSession(
     identity: SessionIdentity,
     sasl: SASLOptions | null,
     credentials: SessionCredentials | null,

@@ -74,7 +74,7 @@ describe('the REST server answers errors from the catalogue', () => {
     checker,
     sessions,
     acls: () => null,
-    serviceSession: null,
+    sharedSession: null,
     metrics,
     logger,
     startedAtMs: Date.now(),

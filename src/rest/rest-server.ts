@@ -86,8 +86,8 @@ export interface RestServerDeps {
   readonly sessions: SessionManager;
   /** The ACLs for filtering topic lists; null when authorization is off. */
   readonly acls: () => CompiledAcls | null;
-  /** The shared service session when authorization is off. */
-  readonly serviceSession: KafkaSession | null;
+  /** Authorization off: the one session, with Tollgate's own Kafka identity, that serves every caller. */
+  readonly sharedSession: KafkaSession | null;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly startedAtMs: number;
@@ -160,8 +160,8 @@ export function createRestServer(deps: RestServerDeps): Server {
     }
 
     let session: KafkaSession;
-    if (deps.serviceSession) {
-      session = deps.serviceSession;
+    if (deps.sharedSession) {
+      session = deps.sharedSession;
       session.touch();
     } else {
       const { token, principal, issuer, expiresAtMs } = outcome;

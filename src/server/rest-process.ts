@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import type { AclSource } from '../check/acl-source.ts';
 import type { Checker } from '../check/check.ts';
 import type { Config } from '../config/schema.ts';
-import { createServiceSession } from '../kafka/service-session.ts';
 import { SessionManager } from '../kafka/session-manager.ts';
+import { createSharedSession } from '../kafka/shared-session.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { createRestServer } from '../rest/rest-server.ts';
 import { closeServer, listenOn } from './listen.ts';
@@ -33,13 +33,13 @@ export async function startRest(
   }
   const sessions = new SessionManager(config, metrics, logger);
   sessions.start();
-  const serviceSession = config.authorization ? null : await createServiceSession(config, sessions, logger);
+  const sharedSession = config.authorization ? null : await createSharedSession(config, sessions, logger);
   const server = createRestServer({
     config,
     checker,
     sessions,
     acls: () => (config.authorization ? aclSource.current() : null),
-    serviceSession: serviceSession?.session ?? null,
+    sharedSession: sharedSession?.session ?? null,
     metrics,
     logger,
     startedAtMs: Date.now(),
@@ -53,7 +53,7 @@ export async function startRest(
     async stop(graceMs) {
       metrics.ready.labels('rest').set(0);
       await closeServer(server, graceMs);
-      serviceSession?.stop();
+      sharedSession?.stop();
       await sessions.closeAll('shutdown', graceMs);
     },
   };

@@ -12,7 +12,7 @@ import type { SessionManager } from './session-manager.ts';
  * client-credentials token from the issuer, refreshed at 80% of its lifetime; PLAIN/SCRAM read
  * the password from a file (a mounted Secret).
  */
-export async function createServiceSession(
+export async function createSharedSession(
   config: Config,
   sessions: SessionManager,
   logger: Logger,
@@ -21,7 +21,7 @@ export async function createServiceSession(
   if (account.mechanism !== 'oauthbearer') {
     const password = readFileSync(account.passwordFile!, 'utf8').trim();
     const sasl = { mechanism: account.mechanism, username: account.username!, password } as SASLOptions;
-    const session = sessions.createServiceSession(
+    const session = sessions.createSharedSession(
       { issuer: 'service', principal: account.username! },
       sasl,
       null,
@@ -32,7 +32,7 @@ export async function createServiceSession(
   const fetchToken = () =>
     requestToken({ tokenUrl: account.tokenUrl!, clientId: account.clientId!, clientSecret: secret });
   const first = await fetchToken();
-  const session = sessions.createServiceSession({ issuer: 'service', principal: account.clientId! }, null, {
+  const session = sessions.createSharedSession({ issuer: 'service', principal: account.clientId! }, null, {
     token: first.accessToken,
     expiresAtMs: Date.now() + first.expiresInSec * 1000,
   });
