@@ -88,6 +88,8 @@ export interface RestServerDeps {
   readonly logger: Logger;
   readonly startedAtMs: number;
   readonly version: string;
+  /** True once shutdown began: every answer then closes its connection (issue 9). */
+  readonly isDraining?: () => boolean;
 }
 
 export function createRestServer(deps: RestServerDeps): Server {
@@ -241,6 +243,9 @@ export function createRestServer(deps: RestServerDeps): Server {
   const server = createServer((req, res) => {
     const started = process.hrtime.bigint();
     const routeLabel = { id: 'unknown' };
+    // Draining: Envoy opens a fresh upstream connection for its next request instead of
+    // keeping this one busy, so the server can close once Envoy stops sending.
+    if (deps.isDraining?.()) res.setHeader('connection', 'close');
     inFlight.add(res);
     res.on('close', () => {
       inFlight.delete(res);
@@ -250,7 +255,5 @@ export function createRestServer(deps: RestServerDeps): Server {
     });
     handle(req, res, routeLabel).catch((err) => fail(req, res, err));
   });
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
   return server;
 }

@@ -8,7 +8,7 @@ import { createAuthHttpServer } from '../authz/http-server.ts';
 import type { Config } from '../config/schema.ts';
 import { createTokenVerifier, type TokenVerifier } from '../jwt/verifier.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { closeServer, listenOn } from './listen.ts';
+import { applyHttpTimeouts, closeServer, listenOn } from './listen.ts';
 
 /** The verifier every component shares: one JWKS cache, one verified-token cache. */
 export function createSharedVerifier(config: Config, metrics: Metrics, logger: Logger): TokenVerifier {
@@ -24,6 +24,8 @@ export function createSharedVerifier(config: Config, metrics: Metrics, logger: L
 
 export interface AuthzHandle {
   ready(): boolean;
+  /** Shutdown began: readiness false (HTTP /readyz and gRPC health), Checks still answered. */
+  startDraining(): void;
   stop(graceMs: number): Promise<void>;
   readonly grpcPort: number;
   readonly httpPort: number;
@@ -55,7 +57,8 @@ export async function startAuthz(
 
   const checker = createChecker(config, { verifier, acls: () => aclSource.current() });
   const service = createAuthzService(checker, metrics, logger, { logAllows: config.authz.logAllows });
-  const ready = () => aclSource.loaded() && verifier.ready();
+  let draining = false;
+  const ready = () => !draining && aclSource.loaded() && verifier.ready();
   const grpcServer: GrpcServerHandle = await startGrpcServer(
     config.authz.grpcListen,
     service,
@@ -66,6 +69,7 @@ export async function startAuthz(
     principalHeader: config.authz.principalHeader,
     ready,
   });
+  applyHttpTimeouts(http, config.http);
   const httpPort = await listenOn(http, config.authz.httpListen, 'authz HTTP');
   logger.info(
     {
@@ -80,6 +84,10 @@ export async function startAuthz(
     ready,
     grpcPort: grpcServer.port,
     httpPort,
+    startDraining() {
+      draining = true;
+      grpcServer.setServing(false);
+    },
     async stop(graceMs) {
       grpcServer.setServing(false);
       aclSource.stop();

@@ -1,4 +1,20 @@
 import type { Server } from 'node:http';
+import type { Config } from '../config/schema.ts';
+
+/**
+ * Timeouts a slow client cannot ride (issue 9): the headers and the whole request must arrive
+ * in time, and Node checks every second rather than every 30 s (its default), so a slowloris
+ * connection is closed within about a second of its deadline. The keep-alive timeout stays
+ * above Envoy's upstream idle timeout: Envoy closes an idle connection before Node does, so
+ * Envoy never sends a request on a connection Node is closing.
+ */
+export function applyHttpTimeouts(server: Server, http: Config['http']): void {
+  server.headersTimeout = http.headersTimeoutMs;
+  server.requestTimeout = http.requestTimeoutMs;
+  server.keepAliveTimeout = http.keepAliveTimeoutMs;
+  // Read when the server starts listening (node:http's connection checker).
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = 1000;
+}
 
 /** Listens on `host:port`; rejects with a one-line cause (e.g. the port is in use). */
 export function listenOn(server: Server, hostPort: string, what: string): Promise<number> {
