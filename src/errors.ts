@@ -41,6 +41,8 @@ export const ERROR_CODES = [
   'CONSUMER_NOT_FOUND',
   'CONSUMER_STATE_INVALID',
   'CONSUMER_EXISTS',
+  // The broker refused what the caller asked for (invalid topic, request, or record too large).
+  'KAFKA_REQUEST_INVALID',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -89,6 +91,7 @@ export const CODE_INFO: Readonly<Record<ErrorCode, CodeInfo>> = Object.freeze({
   CONSUMER_NOT_FOUND: { http: 404, restCode: 40403, authentication: false },
   CONSUMER_STATE_INVALID: { http: 409, restCode: 40903, authentication: false },
   CONSUMER_EXISTS: { http: 409, restCode: 40902, authentication: false },
+  KAFKA_REQUEST_INVALID: { http: 422, restCode: 422, authentication: false },
 });
 
 /** An expected failure with a stable code. Messages never contain tokens or claim sets. */

@@ -52,6 +52,8 @@ export interface CheckerDeps {
   readonly verifier: TokenVerifier;
   /** The ACLs in force now (hot-reloaded); read once per check. */
   readonly acls: () => CompiledAcls;
+  /** An exception nothing expected (a bug): the caller logs it with its stack (issue 9). */
+  readonly onUnexpected?: (err: unknown) => void;
 }
 
 type CheckerConfig = Pick<Config, 'mode' | 'authorization' | 'jwt'>;
@@ -180,7 +182,8 @@ export function createChecker(config: CheckerConfig, deps: CheckerDeps): Checker
     async check(input) {
       try {
         return await decide(input);
-      } catch {
+      } catch (err) {
+        deps.onUnexpected?.(err);
         // Fail closed: an unexpected error must never read as allow.
         return deny('INTERNAL', 'internal error during the check', null);
       }

@@ -45,6 +45,7 @@ const MESSAGES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   CONSUMER_NOT_FOUND: 'Consumer instance not found',
   CONSUMER_STATE_INVALID: 'Illegal state for this consumer instance',
   CONSUMER_EXISTS: 'Consumer instance with the specified name already exists',
+  KAFKA_REQUEST_INVALID: 'Kafka refused the request as invalid',
 });
 
 const JSON_TYPE = ['content-type', 'application/json'] as const;

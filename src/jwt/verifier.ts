@@ -62,6 +62,8 @@ export interface TokenVerifierDeps {
   readonly onJwksFetch?: (issuer: string, result: JwksFetchResult) => void;
   /** Called once per verify that reached the cache: true on a hit. */
   readonly onCache?: (hit: boolean) => void;
+  /** An exception nothing expected (a bug): the caller logs it with its stack (issue 9). */
+  readonly onUnexpected?: (err: unknown) => void;
 }
 
 interface TrustedIssuer {
@@ -139,7 +141,8 @@ export function createTokenVerifier(
       } finally {
         inFlight.delete(tokenHash);
       }
-    } catch {
+    } catch (err) {
+      deps.onUnexpected?.(err);
       // Fail closed: an unexpected error must never read as a verified token.
       return deny('INTERNAL', 'unexpected error while verifying the token');
     }

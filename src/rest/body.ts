@@ -26,12 +26,20 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buff
       req.resume();
     });
   }
+  // With a declared length the body is copied once into a buffer of that size, and each chunk
+  // is garbage as soon as it is copied: a body costs its size, not chunks plus their concat.
+  const sized = Number.isSafeInteger(declared) && declared > 0 ? Buffer.allocUnsafe(declared) : null;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let failed = false;
     req.on('data', (chunk: Buffer) => {
       if (failed) return;
+      if (sized && size + chunk.length <= sized.length) {
+        chunk.copy(sized, size);
+        size += chunk.length;
+        return;
+      }
       size += chunk.length;
       if (size > limitBytes) {
         // Keep reading (and discarding) to the end, then answer; see above.
@@ -43,6 +51,7 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buff
     });
     req.on('end', () => {
       if (failed) reject(tooLarge());
+      else if (sized) resolve(size === sized.length ? sized : sized.subarray(0, size));
       else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
     });
     req.on('error', (err) => {
@@ -57,9 +66,36 @@ function tooLarge(): RestError {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * Deepest nesting of objects and arrays a request body may have (issue 9). A record value
+ * nested thousands deep fits in a few KB and overflowed the stack when it was written back out;
+ * 64 is far beyond any real payload.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** True when the JSON text opens more than `max` objects/arrays at once (string contents skipped). */
+export function nestsDeeperThan(body: Buffer, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
 /** Parses a body that must be a JSON object. */
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
   if (body.length === 0) throw new RestError(400, 400, 'Missing request JSON body');
+  if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {
+    throw new RestError(400, 400, `Request JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   let text: string;
   try {
     text = utf8.decode(body);

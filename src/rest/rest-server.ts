@@ -10,6 +10,7 @@ import { extractBearer } from '../jwt/bearer.ts';
 import { KafkaError } from '../kafka/kafka-errors.ts';
 import type { KafkaSession } from '../kafka/session.ts';
 import type { SessionManager } from '../kafka/session-manager.ts';
+import { isLegalTopicName } from '../kafka/topic-name.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { assertNoBody, parseJsonObject, readBody } from './body.ts';
 import * as consumers from './consumer-routes.ts';
@@ -76,6 +77,17 @@ function takesJsonBody(route: KnownRoute, method: string): boolean {
   );
 }
 
+async function readJsonBody(
+  req: IncomingMessage,
+  takesJson: boolean,
+  limitBytes: number,
+): Promise<Record<string, unknown> | null> {
+  const raw = await readBody(req, limitBytes);
+  if (takesJson) return parseJsonObject(raw);
+  assertNoBody(raw);
+  return null;
+}
+
 export interface RestServerDeps {
   readonly config: Config;
   readonly checker: Checker;
@@ -111,8 +123,9 @@ export function createRestServer(deps: RestServerDeps): Server {
     }
     routeLabel.id = route.route;
     if (method === 'OPTIONS') {
-      // CORS preflight: 200 with an Origin, else 400.
-      send(req, res, req.headers.origin ? 200 : 400, null);
+      // CORS preflight: 200 with an Origin, else 400 (with the error body every 4xx has).
+      if (!req.headers.origin) throw new RestError(400, 400, 'A CORS preflight needs an Origin header');
+      send(req, res, 200, null);
       return;
     }
     if (route.route === 'GET /_health') {
@@ -129,11 +142,9 @@ export function createRestServer(deps: RestServerDeps): Server {
       return;
     }
 
-    // Body (size-capped), then media types.
-    const raw = await readBody(req, config.rest.bodyLimitBytes);
-    let json: Record<string, unknown> | null = null;
-    if (takesJsonBody(route, method)) json = parseJsonObject(raw);
-    else assertNoBody(raw);
+    // Body (size-capped), then media types. The raw bytes stay inside readJsonBody's frame, so
+    // they are garbage once parsed instead of living as long as the request does.
+    const json = await readJsonBody(req, takesJsonBody(route, method), config.rest.bodyLimitBytes);
     let format: EmbeddedFormat = 'binary';
     if (method === 'POST' || method === 'PUT') {
       const named = requestFormat(req.headers['content-type']);
@@ -191,6 +202,14 @@ export function createRestServer(deps: RestServerDeps): Server {
     }
     const handler = HANDLERS[route.route];
     if (!handler) throw new RestError(404, 404, 'HTTP 404 Not Found');
+    const topicParam = route.params.topic;
+    if (topicParam !== undefined && !isLegalTopicName(topicParam)) {
+      throw new RestError(
+        400,
+        400,
+        `Invalid topic name: expected 1-249 characters of [a-zA-Z0-9._-], not . or ..`,
+      );
+    }
     const queryAt = target.indexOf('?');
     await handler({
       req,

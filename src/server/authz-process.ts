@@ -19,6 +19,11 @@ export function createSharedVerifier(config: Config, metrics: Metrics, logger: L
         logger.warn({ event: 'jwks_fetch_failed', issuer }, 'JWKS fetch failed; known keys stay in use');
     },
     onCache: (hit) => metrics.tokenCache.labels(hit ? 'hit' : 'miss').inc(),
+    onUnexpected: (err) =>
+      logger.error(
+        { event: 'verify_internal_error', err: (err as Error)?.message, stack: (err as Error)?.stack },
+        'unexpected error while verifying a token; refused',
+      ),
   });
 }
 
@@ -55,7 +60,15 @@ export async function startAuthz(
   await aclSource.reload();
   aclSource.start();
 
-  const checker = createChecker(config, { verifier, acls: () => aclSource.current() });
+  const checker = createChecker(config, {
+    verifier,
+    acls: () => aclSource.current(),
+    onUnexpected: (err) =>
+      logger.error(
+        { event: 'check_internal_error', err: (err as Error)?.message, stack: (err as Error)?.stack },
+        'unexpected error during a check; denied',
+      ),
+  });
   const service = createAuthzService(checker, metrics, logger, { logAllows: config.authz.logAllows });
   let draining = false;
   const ready = () => !draining && aclSource.loaded() && verifier.ready();

@@ -38,7 +38,15 @@ export async function startRest(
     throw new Error(`${config.acl.file}: invalid ACL file: ${first.problems.join('; ')}`);
   }
   aclSource.start();
-  const checker = createChecker(config, { verifier, acls: () => aclSource.current() });
+  const checker = createChecker(config, {
+    verifier,
+    acls: () => aclSource.current(),
+    onUnexpected: (err) =>
+      logger.error(
+        { event: 'check_internal_error', err: (err as Error)?.message, stack: (err as Error)?.stack },
+        'unexpected error during a check; denied',
+      ),
+  });
   const sessions = new SessionManager(config, metrics, logger);
   sessions.start();
   const serviceSession = config.authorization ? null : await createServiceSession(config, sessions, logger);
