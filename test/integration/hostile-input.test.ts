@@ -4,7 +4,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import fc from 'fast-check';
-import { api } from './rest-client.ts';
 import { sleep, stackValue, tokenFor } from './stack-env.ts';
 
 // Issue 9, part 2: whatever a caller sends is answered 4xx with the contract's JSON error body,
