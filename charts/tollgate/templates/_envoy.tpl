@@ -190,6 +190,12 @@ static_resources:
       typed_extension_protocol_options:
         envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
           "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+          {{- if le (int .Values.config.http.keepAliveTimeoutMs) 60000 }}
+          {{- fail "config.http.keepAliveTimeoutMs must be above 60000: Envoy's upstream idle timeout (60 s) must end first" }}
+          {{- end }}
+          # Below Tollgate's keep-alive timeout: Envoy closes an idle connection first.
+          common_http_protocol_options:
+            idle_timeout: 60s
           explicit_http_config:
             http_protocol_options: {}
       load_assignment:
