@@ -26,20 +26,12 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buff
       req.resume();
     });
   }
-  // With a declared length the body is copied once into a buffer of that size, and each chunk
-  // is garbage as soon as it is copied: a body costs its size, not chunks plus their concat.
-  const sized = Number.isSafeInteger(declared) && declared > 0 ? Buffer.allocUnsafe(declared) : null;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let failed = false;
     req.on('data', (chunk: Buffer) => {
       if (failed) return;
-      if (sized && size + chunk.length <= sized.length) {
-        chunk.copy(sized, size);
-        size += chunk.length;
-        return;
-      }
       size += chunk.length;
       if (size > limitBytes) {
         // Keep reading (and discarding) to the end, then answer; see above.
@@ -50,8 +42,9 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buff
       chunks.push(chunk);
     });
     req.on('end', () => {
+      // Chunks are kept as they come (never a buffer of the declared size up front: a client
+      // could declare 1 MiB on thousands of connections and send nothing).
       if (failed) reject(tooLarge());
-      else if (sized) resolve(size === sized.length ? sized : sized.subarray(0, size));
       else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
     });
     req.on('error', (err) => {

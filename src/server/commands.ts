@@ -154,7 +154,11 @@ export async function runServerCommand(command: Command, argv: string[]): Promis
     'shutting down: draining',
   );
   if (config.shutdown.envoyAdminUrl) await askEnvoyToDrain(config.shutdown.envoyAdminUrl, logger);
-  await new Promise((resolve) => setTimeout(resolve, config.shutdown.drainDelayMs));
+  // A second signal (an impatient Ctrl-C) ends the drain early.
+  await Promise.race([
+    new Promise((resolve) => setTimeout(resolve, config.shutdown.drainDelayMs).unref()),
+    waitForSignal(),
+  ]);
   // 2: stop in order, front doors first (requests in flight finish, idle connections close,
   // sessions flush and close), metrics last.
   for (const stop of stops) await stop(config.rest.shutdownTimeoutMs);
