@@ -3,6 +3,7 @@
 #   stack.sh up      start what is not running, wait until each part is ready, write .stack/env
 #   stack.sh down    stop exactly what `up` started (by pid), also after a partial start
 #   stack.sh status  one line per part
+#   stack.sh restart-gateway  Tollgate and Envoy stopped as the kubelet stops the pod, then started
 # Ports are fixed defaults, each overridable by the environment (STACK_*_PORT).
 set -euo pipefail
 
@@ -172,6 +173,7 @@ render_tollgate_config() {
     -e "s|@AUTHZ_GRPC_PORT@|$AUTHZ_GRPC_PORT|g" -e "s|@AUTHZ_HTTP_PORT@|$AUTHZ_HTTP_PORT|g" \
     -e "s|@METRICS_PORT@|$METRICS_PORT|g" -e "s|@REST_PORT@|$REST_PORT|g" \
     -e "s|@ENVOY_PORT@|$ENVOY_PORT|g" -e "s|@SUB_CLAIM@|$SUB_CLAIM|g" \
+    -e "s|@ENVOY_ADMIN_PORT@|$ENVOY_ADMIN_PORT|g" \
     -e "s|@STACK_DIR@|$STACK_DIR|g" \
     "$ROOT/deploy/stack/tollgate.yaml.in" >"$STACK_DIR/tollgate.yaml"
   # A copy the tests may edit (hot reload) without touching the tracked file.
@@ -194,8 +196,10 @@ up_envoy() {
   sed -e "s/port_value: 8080/port_value: $ENVOY_PORT/" -e "s/port_value: 9901/port_value: $ENVOY_ADMIN_PORT/" \
     -e "s/port_value: 9191/port_value: $AUTHZ_GRPC_PORT/" -e "s/port_value: 8082/port_value: $REST_PORT/" \
     "$ROOT/deploy/envoy/envoy.yaml" >"$STACK_DIR/envoy.yaml"
+  # Drain as in the chart: on drain_listeners?graceful (Tollgate asks at SIGTERM) every answer
+  # says Connection: close at once, and the listener closes after 3 s.
   start_bg envoy "$TOOLS/bin/envoy" -c "$STACK_DIR/envoy.yaml" --log-level warn \
-    --base-id "$((ENVOY_ADMIN_PORT % 60000))" --concurrency 2
+    --base-id "$((ENVOY_ADMIN_PORT % 60000))" --concurrency 2 --drain-time-s 3 --drain-strategy immediate
   wait_for envoy "admin /ready says LIVE" bash -c "curl -fsS http://127.0.0.1:$ENVOY_ADMIN_PORT/ready | grep -q LIVE"
   say "envoy ready at http://127.0.0.1:$ENVOY_PORT (admin http://127.0.0.1:$ENVOY_ADMIN_PORT)"
 }
@@ -214,26 +218,45 @@ cmd_up() {
   say "up in $((SECONDS - started))s; environment in $STACK_DIR/env, logs in $LOGS/"
 }
 
-stop_part() {
-  local part=$1 file="$PIDS/$1.pid"
+stop_part() { # part [grace seconds, default 15]
+  local part=$1 file="$PIDS/$1.pid" grace=${2:-15}
   [ -f "$file" ] || return 0
-  local pid
+  local pid started
   pid="$(cat "$file")"
   if kill -0 "$pid" 2>/dev/null; then
+    started=$(date +%s%N)
     # Each part runs in its own session (setsid): signal the whole process group.
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    for _ in $(seq 1 $((grace * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$pid" 2>/dev/null; then
       kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+      say "killed $part (pid $pid): still running ${grace}s after SIGTERM"
+    else
+      say "stopped $part (pid $pid) $(( ($(date +%s%N) - started) / 1000000 )) ms after SIGTERM"
     fi
-    say "stopped $part (pid $pid)"
   fi
   rm -f "$file"
 }
 
+# Tollgate and Envoy as the kubelet stops the chart's pod, where Envoy is a native sidecar:
+# SIGTERM to Tollgate (it drains itself and Envoy, see README "Rolling restarts") with the
+# chart's grace period; Envoy gets SIGTERM only after Tollgate exited and its last request ended.
+stop_gateway() {
+  stop_part tollgate "${STACK_GRACE_SEC:-30}"
+  if pid_alive envoy; then
+    for _ in $(seq 1 50); do
+      curl -fsS "http://127.0.0.1:$ENVOY_ADMIN_PORT/stats?filter=downstream_rq_active" 2>/dev/null \
+        | grep -q 'tollgate_ingress.downstream_rq_active: [1-9]' || break
+      sleep 0.1
+    done
+  fi
+  stop_part envoy
+}
+
 cmd_down() {
   [ -d "$PIDS" ] || { say "nothing to stop"; return 0; }
-  for part in envoy tollgate kafka issuer; do stop_part "$part"; done
+  stop_gateway
+  for part in kafka issuer; do stop_part "$part"; done
   if [ "${STACK_KEEP_DATA:-0}" != 1 ]; then rm -rf "$STACK_DIR/kafka/data" "$STACK_DIR/acl.yaml"; fi
   return 0
 }
@@ -248,6 +271,9 @@ case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
-  restart-part) shift; stop_part "$1"; mkdir -p "$LOGS" "$PIDS"; ensure_secrets; "up_$1" ;;
-  *) echo "usage: stack.sh up|down|status|restart-part PART" >&2; exit 2 ;;
+  # Tollgate's shutdown drains Envoy's listener away, so Tollgate restarts with its Envoy.
+  restart-part) shift; if [ "$1" = tollgate ]; then exec "$0" restart-gateway; fi
+    stop_part "$1"; mkdir -p "$LOGS" "$PIDS"; ensure_secrets; "up_$1" ;;
+  restart-gateway) stop_gateway; mkdir -p "$LOGS" "$PIDS"; ensure_secrets; up_tollgate; up_envoy ;;
+  *) echo "usage: stack.sh up|down|status|restart-part PART|restart-gateway" >&2; exit 2 ;;
 esac

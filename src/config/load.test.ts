@@ -104,6 +104,25 @@ describe('parseConfig', () => {
     assert.equal(config.authz.grpcListen, '0.0.0.0:9191');
   });
 
+  it('listens for authz HTTP on loopback unless told otherwise (issue 9)', () => {
+    const config = parseConfig(MINIMAL, {});
+    assert.equal(config.authz.httpListen, '127.0.0.1:9192');
+    assert.equal(
+      parseConfig(MINIMAL, { TOLLGATE_AUTHZ_HTTP_LISTEN: '0.0.0.0:9192' }).authz.httpListen,
+      '0.0.0.0:9192',
+    );
+  });
+
+  it('keeps HTTP timeouts a slow client cannot ride, and no drain delay by default', () => {
+    const config = parseConfig(MINIMAL, {});
+    assert.equal(config.http.headersTimeoutMs, 10000);
+    assert.equal(config.http.requestTimeoutMs, 30000);
+    // Above Envoy's upstream idle timeout (60 s in deploy/envoy/envoy.yaml and the chart).
+    assert.ok(config.http.keepAliveTimeoutMs > 60000);
+    assert.equal(config.shutdown.drainDelayMs, 0);
+    assert.equal(config.shutdown.envoyAdminUrl, undefined);
+  });
+
   it('accepts IPv6 and host names as listen addresses', () => {
     const config = parseConfig(
       { ...MINIMAL, authz: { grpcListen: '[::1]:9191', httpListen: 'localhost:0' } },

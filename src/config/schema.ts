@@ -91,7 +91,11 @@ export const configSchema = z
     authz: z
       .object({
         grpcListen: hostPort.default('0.0.0.0:9191'),
-        httpListen: hostPort.default('0.0.0.0:9192'),
+        /**
+         * Loopback by default: /auth answers for anyone who can reach it. Open it (0.0.0.0) only
+         * for kubelet probes or a proxy in another container (the chart does).
+         */
+        httpListen: hostPort.default('127.0.0.1:9192'),
         principalHeader: z
           .string()
           .regex(/^[a-z0-9-]+$/)
@@ -117,6 +121,31 @@ export const configSchema = z
         consumerBufferMaxBytes: z.number().int().min(1024).default(8388608),
         metadataMaxAgeMs: z.number().int().min(0).default(5000),
         shutdownTimeoutMs: z.number().int().min(0).default(20000),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Every HTTP listener (REST, authz HTTP, metrics). Issue 9: a slow client must not hold a
+     * connection longer than the header and request timeouts; the keep-alive timeout must stay
+     * above the idle timeout of Envoy's upstream pool, so Envoy always closes first.
+     */
+    http: z
+      .object({
+        headersTimeoutMs: z.number().int().min(1000).default(10000),
+        requestTimeoutMs: z.number().int().min(1000).default(30000),
+        keepAliveTimeoutMs: z.number().int().min(1000).default(75000),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * SIGTERM: readiness turns false, then for `drainDelayMs` everything keeps serving (REST
+     * answers `Connection: close`) while Envoy drains, asked to by `envoyAdminUrl` when set;
+     * then the listeners close, requests in flight finish and sessions flush and close.
+     */
+    shutdown: z
+      .object({
+        drainDelayMs: z.number().int().min(0).default(0),
+        envoyAdminUrl: z.url().optional(),
       })
       .strict()
       .prefault({}),

@@ -43,6 +43,26 @@ const AUTHORIZATION_ERRORS = new Set([
   'DELEGATION_TOKEN_AUTHORIZATION_FAILED',
 ]);
 
+/** Broker answers that say the caller's request was wrong: a 4xx, never a 5xx (issue 9). */
+const CALLER_ERRORS = new Set([
+  'INVALID_TOPIC_EXCEPTION',
+  'INVALID_REQUEST',
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'INVALID_PARTITIONS',
+  'INVALID_REPLICATION_FACTOR',
+  'INVALID_REPLICA_ASSIGNMENT',
+  'INVALID_CONFIG',
+  'POLICY_VIOLATION',
+  'INVALID_TIMESTAMP',
+  'INVALID_FETCH_SIZE',
+  'OFFSET_OUT_OF_RANGE',
+  'INVALID_COMMIT_OFFSET_SIZE',
+  'INVALID_GROUP_ID',
+  'INVALID_SESSION_TIMEOUT',
+]);
+
 const CONNECTION_ERRORS = new Set([
   'KafkaJSConnectionError',
   'KafkaJSConnectionClosedError',
@@ -81,6 +101,8 @@ export function translateKafkaError(err: unknown): KafkaError {
   if (type === 'SASL_AUTHENTICATION_FAILED' || inner.name === 'KafkaJSSASLAuthenticationError') {
     return new KafkaError('KAFKA_AUTH_FAILED', message, type, false, err);
   }
+  if (type && CALLER_ERRORS.has(type))
+    return new KafkaError('KAFKA_REQUEST_INVALID', message, type, false, err);
   if (type) return new KafkaError('KAFKA_ERROR', message, type, inner.retriable ?? false, err);
   if (CONNECTION_ERRORS.has(inner.name ?? '') || CONNECTION_ERRORS.has(shape.name ?? '')) {
     return new KafkaError('KAFKA_UNAVAILABLE', message, null, true, err);

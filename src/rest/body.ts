@@ -42,6 +42,8 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buff
       chunks.push(chunk);
     });
     req.on('end', () => {
+      // Chunks are kept as they come (never a buffer of the declared size up front: a client
+      // could declare 1 MiB on thousands of connections and send nothing).
       if (failed) reject(tooLarge());
       else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
     });
@@ -57,9 +59,36 @@ function tooLarge(): ServiceError {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * Deepest nesting of objects and arrays a request body may have (issue 9). A record value
+ * nested thousands deep fits in a few KB and overflowed the stack when it was written back out;
+ * 64 is far beyond any real payload.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** True when the JSON text opens more than `max` objects/arrays at once (string contents skipped). */
+export function nestsDeeperThan(body: Buffer, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
 /** Parses a body that must be a JSON object. */
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
   if (body.length === 0) throw new ServiceError('REQUEST_INVALID', 'Missing request JSON body');
+  if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {
+    throw new ServiceError('REQUEST_INVALID', `Request JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   let text: string;
   try {
     text = utf8.decode(body);

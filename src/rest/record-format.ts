@@ -27,7 +27,14 @@ export function encodeField(format: DataFormat, value: unknown, side: 'key' | 'v
     }
     return Buffer.from(value, 'base64');
   }
-  return Buffer.from(JSON.stringify(value), 'utf8');
+  let text: string;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    // Bodies are depth-limited (MAX_JSON_DEPTH), so this is a last line, not the first.
+    throw unprocessable(`${side} cannot be written as JSON`);
+  }
+  return Buffer.from(text, 'utf8');
 }
 
 /** A fetched key or value in the consumer's format; empty bytes read back as null. */

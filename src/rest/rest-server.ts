@@ -7,6 +7,7 @@ import { ServiceError } from '../errors.ts';
 import { KafkaError } from '../kafka/kafka-errors.ts';
 import type { KafkaSession } from '../kafka/session.ts';
 import type { SessionManager } from '../kafka/session-manager.ts';
+import { isLegalTopicName } from '../kafka/topic-name.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { authorizationValues, clientAddress } from '../routes/raw-headers.ts';
 import { type KnownRoute, mapRoute, type RouteId } from '../routes/route-map.ts';
@@ -80,6 +81,17 @@ function takesJsonBody(route: KnownRoute, method: string): boolean {
   );
 }
 
+async function readJsonBody(
+  req: IncomingMessage,
+  takesJson: boolean,
+  limitBytes: number,
+): Promise<Record<string, unknown> | null> {
+  const raw = await readBody(req, limitBytes);
+  if (takesJson) return parseJsonObject(raw);
+  assertNoBody(raw);
+  return null;
+}
+
 export interface RestServerDeps {
   readonly config: Config;
   readonly checker: Checker;
@@ -92,6 +104,8 @@ export interface RestServerDeps {
   readonly logger: Logger;
   readonly startedAtMs: number;
   readonly version: string;
+  /** True once shutdown began: every answer then closes its connection (issue 9). */
+  readonly isDraining?: () => boolean;
 }
 
 export function createRestServer(deps: RestServerDeps): Server {
@@ -109,8 +123,9 @@ export function createRestServer(deps: RestServerDeps): Server {
     if (!route.known) throw new ServiceError(route.status === 405 ? 'METHOD_NOT_ALLOWED' : 'ROUTE_UNKNOWN');
     routeLabel.id = route.id;
     if (method === 'OPTIONS') {
-      // CORS preflight: 200 with an Origin, else 400.
-      send(req, res, req.headers.origin ? 200 : 400, null);
+      // CORS preflight: 200 with an Origin, else 400 (with the error body every 4xx has).
+      if (!req.headers.origin) throw new ServiceError('REQUEST_INVALID', 'A CORS preflight needs an Origin header');
+      send(req, res, 200, null);
       return;
     }
     if (route.id === 'GET /_health') {
@@ -127,11 +142,9 @@ export function createRestServer(deps: RestServerDeps): Server {
       return;
     }
 
-    // Body (size-capped), then media types.
-    const raw = await readBody(req, config.rest.bodyLimitBytes);
-    let json: Record<string, unknown> | null = null;
-    if (takesJsonBody(route, method)) json = parseJsonObject(raw);
-    else assertNoBody(raw);
+    // Body (size-capped), then media types. The raw bytes stay inside readJsonBody's frame, so
+    // they are garbage once parsed instead of living as long as the request does.
+    const json = await readJsonBody(req, takesJsonBody(route, method), config.rest.bodyLimitBytes);
     let format: EmbeddedFormat = 'binary';
     if (method === 'POST' || method === 'PUT') {
       const named = requestFormat(req.headers['content-type']);
@@ -173,6 +186,13 @@ export function createRestServer(deps: RestServerDeps): Server {
     }
     const handler = HANDLERS[route.id];
     if (!handler) throw new ServiceError('ROUTE_UNKNOWN');
+    const topicParam = route.params.topic;
+    if (topicParam !== undefined && !isLegalTopicName(topicParam)) {
+      throw new ServiceError(
+        'REQUEST_INVALID',
+        'Invalid topic name: expected 1-249 characters of [a-zA-Z0-9._-], not . or ..',
+      );
+    }
     const queryAt = target.indexOf('?');
     await handler({
       req,
@@ -218,6 +238,9 @@ export function createRestServer(deps: RestServerDeps): Server {
   const server = createServer((req, res) => {
     const started = process.hrtime.bigint();
     const routeLabel = { id: 'unknown' };
+    // Draining: Envoy opens a fresh upstream connection for its next request instead of
+    // keeping this one busy, so the server can close once Envoy stops sending.
+    if (deps.isDraining?.()) res.setHeader('connection', 'close');
     inFlight.add(res);
     res.on('close', () => {
       inFlight.delete(res);
@@ -227,7 +250,5 @@ export function createRestServer(deps: RestServerDeps): Server {
     });
     handle(req, res, routeLabel).catch((err) => fail(req, res, err));
   });
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
   return server;
 }

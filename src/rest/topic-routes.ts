@@ -193,7 +193,8 @@ export async function produce(ctx: RequestContext): Promise<void> {
     }
     const r = record as Record<string, unknown>;
     if (r.partition !== undefined && r.partition !== null && !isIntegerLike(r.partition)) {
-      throw new ServiceError('FIELD_INVALID', 'record partition must be an integer');
+      // Issue 9: a caller's mistake is a 4xx (the reference's 500 here is Karapace's accident).
+      throw new ServiceError('REQUEST_UNPROCESSABLE', 'record partition must be an integer');
     }
     if (Object.keys(r).some((k) => !RECORD_KEYS.has(k)))
       throw new ServiceError('REQUEST_UNPROCESSABLE', 'Invalid request format');

@@ -1,4 +1,5 @@
 import { ServiceError } from '../errors.ts';
+import { isLegalTopicName } from '../kafka/topic-name.ts';
 import {
   alterTopicConfig,
   clusterId,
@@ -107,7 +108,7 @@ export async function createTopicV3(ctx: RequestContext): Promise<void> {
   const cluster = await checkCluster(ctx);
   const body = ctx.json!;
   const name = body.topic_name;
-  if (typeof name !== 'string' || !/^[a-zA-Z0-9._-]{1,249}$/.test(name) || name === '.' || name === '..') {
+  if (typeof name !== 'string' || !isLegalTopicName(name)) {
     throw new ServiceError('REQUEST_INVALID', 'topic_name must be 1-249 characters of [a-zA-Z0-9._-]');
   }
   assertMayCreateTopic(ctx, name);

@@ -13,7 +13,7 @@ import { createDecisionRecorder, logUnexpected } from '../check/decision-log.ts'
 import type { Config } from '../config/schema.ts';
 import { createTokenVerifier, type TokenVerifier } from '../jwt/verifier.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { closeServer, listenOn } from './listen.ts';
+import { applyHttpTimeouts, closeServer, listenOn } from './listen.ts';
 
 /** The verifier every component shares: one JWKS cache, one verified-token cache. */
 export function createSharedVerifier(config: Config, metrics: Metrics, logger: Logger): TokenVerifier {
@@ -25,6 +25,11 @@ export function createSharedVerifier(config: Config, metrics: Metrics, logger: L
         logger.warn({ event: 'jwks_fetch_failed', issuer }, 'JWKS fetch failed; known keys stay in use');
     },
     onCache: (hit) => metrics.tokenCache.labels(hit ? 'hit' : 'miss').inc(),
+    onUnexpected: (err) =>
+      logger.error(
+        { event: 'verify_internal_error', err: (err as Error)?.message, stack: (err as Error)?.stack },
+        'unexpected error while verifying a token; refused',
+      ),
   });
 }
 
@@ -69,6 +74,8 @@ export function createProcessChecker(
 
 export interface AuthzHandle {
   ready(): boolean;
+  /** Shutdown began: readiness false (HTTP /readyz and gRPC health), Checks still answered. */
+  startDraining(): void;
   stop(graceMs: number): Promise<void>;
   readonly grpcPort: number;
   readonly httpPort: number;
@@ -82,7 +89,8 @@ export async function startAuthz(
   aclSource: AclSource,
   logger: Logger,
 ): Promise<AuthzHandle> {
-  const ready = () => aclSource.loaded() && verifier.ready();
+  let draining = false;
+  const ready = () => !draining && aclSource.loaded() && verifier.ready();
   const grpcServer: GrpcServerHandle = await startGrpcServer(
     config.authz.grpcListen,
     checker,
@@ -93,6 +101,7 @@ export async function startAuthz(
     principalHeader: config.authz.principalHeader,
     ready,
   });
+  applyHttpTimeouts(http, config.http);
   const httpPort = await listenOn(http, config.authz.httpListen, 'authz HTTP');
   logger.info(
     {
@@ -107,6 +116,10 @@ export async function startAuthz(
     ready,
     grpcPort: grpcServer.port,
     httpPort,
+    startDraining() {
+      draining = true;
+      grpcServer.setServing(false);
+    },
     async stop(graceMs) {
       grpcServer.setServing(false);
       await Promise.all([grpcServer.stop(graceMs), closeServer(http, graceMs)]);

@@ -7,7 +7,7 @@ import type { Config } from '../config/schema.ts';
 import { Metrics } from '../metrics/metrics.ts';
 import { createProcessChecker, createSharedVerifier, startAclSource, startAuthz } from './authz-process.ts';
 import { runExplain } from './explain.ts';
-import { closeServer, listenOn } from './listen.ts';
+import { applyHttpTimeouts, closeServer, listenOn } from './listen.ts';
 import { createLogger } from './logger.ts';
 import { startRest } from './rest-process.ts';
 
@@ -50,9 +50,28 @@ async function startMetricsServer(config: Config, metrics: Metrics, logger: Logg
       () => res.writeHead(500).end(),
     );
   });
+  applyHttpTimeouts(server, config.http);
   await listenOn(server, config.metrics.listen, 'metrics');
   logger.info({ event: 'metrics_listening', listen: config.metrics.listen }, 'metrics listening');
   return server;
+}
+
+/**
+ * Asks the Envoy sidecar to drain: it keeps accepting for its --drain-time-s, answers with
+ * `Connection: close`, then closes its listeners. With Envoy as a native sidecar this is the
+ * only signal it gets before Tollgate exits, so Tollgate sends it.
+ */
+async function askEnvoyToDrain(adminUrl: string, logger: Logger): Promise<void> {
+  try {
+    const res = await fetch(new URL('/drain_listeners?graceful', adminUrl), {
+      method: 'POST',
+      signal: AbortSignal.timeout(2000),
+    });
+    await res.text();
+    logger.info({ event: 'envoy_drain', status: res.status }, 'asked Envoy to drain its listeners');
+  } catch (err) {
+    logger.warn({ event: 'envoy_drain_failed', err: (err as Error).message }, 'could not ask Envoy to drain');
+  }
 }
 
 function waitForSignal(): Promise<string> {
@@ -101,6 +120,7 @@ export async function runServerCommand(command: Command, argv: string[]): Promis
   const verifier = createSharedVerifier(config, metrics, logger);
   verifier.start();
   const stops: Array<(graceMs: number) => Promise<void>> = [];
+  const drains: Array<() => void> = [];
   try {
     const metricsServer = await startMetricsServer(config, metrics, logger);
     stops.push((grace) => closeServer(metricsServer, grace));
@@ -114,10 +134,12 @@ export async function runServerCommand(command: Command, argv: string[]): Promis
       const timer = setInterval(() => metrics.ready.labels('authz').set(authz.ready() ? 1 : 0), 1000);
       timer.unref();
       stops.unshift((grace) => authz.stop(grace));
+      drains.push(() => authz.startDraining());
     }
     if (command === 'rest' || command === 'serve') {
       const rest = await startRest(config, checker, aclSource, metrics, logger);
       stops.unshift((grace) => rest.stop(grace));
+      drains.push(() => rest.startDraining());
     }
   } catch (err) {
     logger.fatal({ event: 'startup_failed', err: (err as Error).message }, (err as Error).message);
@@ -127,11 +149,27 @@ export async function runServerCommand(command: Command, argv: string[]): Promis
   }
 
   const signal = await waitForSignal();
-  logger.info({ event: 'shutdown', signal }, 'shutting down');
-  // Stop in order: front doors first (they drain in-flight requests), metrics last.
+  const stopStarted = Date.now();
+  // Issue 9, the rolling-restart sequence. 1: not ready, yet still serving Checks and REST
+  // calls, every REST answer closing its connection, while Envoy drains and endpoints go.
+  for (const drain of drains) drain();
+  logger.info(
+    { event: 'shutdown', signal, drainDelayMs: config.shutdown.drainDelayMs },
+    'shutting down: draining',
+  );
+  if (config.shutdown.envoyAdminUrl) await askEnvoyToDrain(config.shutdown.envoyAdminUrl, logger);
+  // A second signal (an impatient Ctrl-C) ends the drain early.
+  await Promise.race([
+    new Promise((resolve) => setTimeout(resolve, config.shutdown.drainDelayMs).unref()),
+    waitForSignal(),
+  ]);
+  // 2: stop in order, front doors first (requests in flight finish, idle connections close,
+  // sessions flush and close), metrics last.
   for (const stop of stops) await stop(config.rest.shutdownTimeoutMs);
   verifier.stop();
-  logger.info({ event: 'stopped' }, 'stopped');
+  logger.info({ event: 'stopped', shutdownMs: Date.now() - stopStarted }, 'stopped');
   logger.flush?.();
+  // Everything is closed; a client library's stray timer must not hold the exit hostage.
+  setTimeout(() => process.exit(0), 1000).unref();
   return 0;
 }

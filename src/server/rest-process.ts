@@ -6,12 +6,14 @@ import { SessionManager } from '../kafka/session-manager.ts';
 import { createSharedSession } from '../kafka/shared-session.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { createRestServer } from '../rest/rest-server.ts';
-import { closeServer, listenOn } from './listen.ts';
+import { applyHttpTimeouts, closeServer, listenOn } from './listen.ts';
 
 const VERSION = '0.1.0';
 
 export interface RestHandle {
   readonly port: number;
+  /** Shutdown began: not ready, and every answer closes its connection; still serving. */
+  startDraining(): void;
   stop(graceMs: number): Promise<void>;
 }
 
@@ -34,6 +36,7 @@ export async function startRest(
   const sessions = new SessionManager(config, metrics, logger);
   sessions.start();
   const sharedSession = config.authorization ? null : await createSharedSession(config, sessions, logger);
+  let draining = false;
   const server = createRestServer({
     config,
     checker,
@@ -44,13 +47,20 @@ export async function startRest(
     logger,
     startedAtMs: Date.now(),
     version: `tollgate-${VERSION}`,
+    isDraining: () => draining,
   });
+  applyHttpTimeouts(server, config.http);
   const port = await listenOn(server, config.rest.listen, 'rest');
   metrics.ready.labels('rest').set(1);
   logger.info({ event: 'rest_listening', listen: config.rest.listen }, 'REST listening');
   return {
     port,
+    startDraining() {
+      draining = true;
+      metrics.ready.labels('rest').set(0);
+    },
     async stop(graceMs) {
+      draining = true;
       metrics.ready.labels('rest').set(0);
       await closeServer(server, graceMs);
       sharedSession?.stop();

@@ -37,6 +37,31 @@ static_resources:
                 normalize_path: true
                 merge_slashes: true
                 path_with_escaped_slashes_action: REJECT_REQUEST
+                # Envoy's own answers get the REST proxy's JSON error body (issue 9),
+                # above all the fail-closed 503 when the authz server cannot be reached
+                # (which was an empty body). First match wins; ext_authz denials (401,
+                # 403, 404, 405) keep the body Tollgate wrote.
+                local_reply_config:
+                  mappers:
+                    - filter:
+                        status_code_filter:
+                          comparison: { op: EQ, value: { default_value: 503, runtime_key: tollgate.local_reply.unavailable } }
+                      body_format_override:
+                        json_format:
+                          error_code: 50301
+                          message: "Service unavailable: %RESPONSE_CODE_DETAILS%"
+                    - filter:
+                        or_filter:
+                          filters:
+                            - status_code_filter: { comparison: { op: GE, value: { default_value: 500, runtime_key: tollgate.local_reply.server } } }
+                            - status_code_filter: { comparison: { op: EQ, value: { default_value: 400, runtime_key: tollgate.local_reply.bad_request } } }
+                            - status_code_filter: { comparison: { op: EQ, value: { default_value: 408, runtime_key: tollgate.local_reply.timeout } } }
+                            - status_code_filter: { comparison: { op: EQ, value: { default_value: 413, runtime_key: tollgate.local_reply.too_large } } }
+                            - status_code_filter: { comparison: { op: EQ, value: { default_value: 431, runtime_key: tollgate.local_reply.headers_too_large } } }
+                      body_format_override:
+                        json_format:
+                          error_code: "%RESPONSE_CODE%"
+                          message: "%RESPONSE_CODE_DETAILS%"
                 {{- if .Values.envoy.accessLog }}
                 access_log:
                   - name: envoy.access_loggers.stdout
@@ -167,6 +192,12 @@ static_resources:
       typed_extension_protocol_options:
         envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
           "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+          {{- if le (int .Values.config.http.keepAliveTimeoutMs) 60000 }}
+          {{- fail "config.http.keepAliveTimeoutMs must be above 60000: Envoy's upstream idle timeout (60 s) must end first" }}
+          {{- end }}
+          # Below Tollgate's keep-alive timeout: Envoy closes an idle connection first.
+          common_http_protocol_options:
+            idle_timeout: 60s
           explicit_http_config:
             http_protocol_options: {}
       load_assignment:

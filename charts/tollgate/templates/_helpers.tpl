@@ -86,7 +86,32 @@ key as set: an empty serviceAccount would ask for an oauthbearer identity).
 {{- else }}
 {{- $_ := unset $kafka "serviceAccount" }}
 {{- end }}
+{{- if and .Values.envoy.enabled (not $cfg.shutdown.envoyAdminUrl) }}
+{{- $_ := set $cfg.shutdown "envoyAdminUrl" (printf "http://127.0.0.1:%v" .Values.envoy.adminPort) }}
+{{- end }}
+{{- if not $cfg.shutdown.envoyAdminUrl }}
+{{- $_ := unset $cfg.shutdown "envoyAdminUrl" }}
+{{- end }}
 {{- toYaml $cfg }}
+{{- end }}
+
+{{/*
+NODE_OPTIONS sizing V8's old space from a container's memory limit (README, "Memory"): 60 %
+of it, leaving the rest for buffers (request bodies, Kafka batches live outside the heap), code
+and Node itself. No limit, no flag. Units: Ki, Mi, Gi, or plain bytes.
+*/}}
+{{- define "tollgate.heapEnv" -}}
+{{- $limit := dig "limits" "memory" "" . | toString }}
+{{- $mib := 0 }}
+{{- if hasSuffix "Gi" $limit }}{{ $mib = mul (trimSuffix "Gi" $limit | int) 1024 }}
+{{- else if hasSuffix "Mi" $limit }}{{ $mib = trimSuffix "Mi" $limit | int }}
+{{- else if hasSuffix "Ki" $limit }}{{ $mib = div (trimSuffix "Ki" $limit | int) 1024 }}
+{{- else if regexMatch "^[0-9]+$" $limit }}{{ $mib = div ($limit | int64) 1048576 }}
+{{- end }}
+{{- if gt (int $mib) 0 }}
+- name: NODE_OPTIONS
+  value: "--max-old-space-size={{ div (mul $mib 60) 100 }}"
+{{- end }}
 {{- end }}
 
 {{/* The ACL ConfigMap's name and the key the file sits under. */}}

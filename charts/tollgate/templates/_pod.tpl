@@ -52,6 +52,12 @@ the config, the ACL file, the Secrets and a writable /tmp, and get the same env.
     - {{ .Values.envoy.logLevel }}
     # No shared memory for hot restart: the root filesystem is read-only and pods restart instead.
     - --disable-hot-restart
+    # Tollgate asks for the drain at SIGTERM (drain_listeners?graceful): Envoy then answers
+    # every request with Connection: close at once and closes its listeners after drainTimeSec.
+    - --drain-time-s
+    - {{ .Values.envoy.drainTimeSec | quote }}
+    - --drain-strategy
+    - immediate
   ports:
     - name: http
       containerPort: {{ .Values.envoy.listenPort }}
@@ -66,6 +72,13 @@ the config, the ACL file, the Secrets and a writable /tmp, and get the same env.
   livenessProbe:
     tcpSocket: {port: envoy-stats}
     {{- toYaml .Values.probes.liveness | nindent 4 }}
+  {{- if not .Values.envoy.nativeSidecar }}
+  # An ordinary container gets SIGTERM together with Tollgate and would exit at once: it stays
+  # up while Tollgate drains (Tollgate asks it to drain) and finishes its requests.
+  lifecycle:
+    preStop:
+      exec: {command: [/bin/sleep, {{ add (div .Values.config.shutdown.drainDelayMs 1000) 2 | quote }}]}
+  {{- end }}
   resources:
     {{- toYaml .Values.envoy.resources | nindent 4 }}
   securityContext:
