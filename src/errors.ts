@@ -106,7 +106,13 @@ const CATALOGUE = {
   KAFKA_AUTHZ_FAILED: answer(403, 40301, RPC.PERMISSION_DENIED, 'Forbidden', 'hidden'),
   KAFKA_ERROR: answer(500, 50002, RPC.UNAVAILABLE, 'Kafka error', 'suffix'),
   // The broker refused what the caller asked for (invalid topic, request, or record too large).
-  KAFKA_REQUEST_INVALID: answer(422, 422, RPC.INVALID_ARGUMENT, 'Kafka refused the request as invalid', 'suffix'),
+  KAFKA_REQUEST_INVALID: answer(
+    422,
+    422,
+    RPC.INVALID_ARGUMENT,
+    'Kafka refused the request as invalid',
+    'suffix',
+  ),
   LIMIT_REACHED: answer(429, 42901, RPC.PERMISSION_DENIED, 'A limit was reached'),
   INTERNAL: answer(500, 500, RPC.UNAVAILABLE, 'Internal server error', 'hidden'),
   // REST resources and consumer state.

@@ -91,7 +91,7 @@ function wrappedBrokerError(type: string, retriable = false) {
   });
 }
 
-describe('translateKafkaError: the caller\'s own bad requests', () => {
+describe("translateKafkaError: the caller's own bad requests", () => {
   // Issue 9: a broker refusing the caller's request was passed on as 500/50002.
   for (const type of [
     'INVALID_TOPIC_EXCEPTION',
@@ -113,6 +113,9 @@ describe('translateKafkaError: the caller\'s own bad requests', () => {
   });
 
   it('keeps authorization failures as 403s', () => {
-    assert.equal(translateKafkaError(wrappedBrokerError('TOPIC_AUTHORIZATION_FAILED')).code, 'KAFKA_AUTHZ_FAILED');
+    assert.equal(
+      translateKafkaError(wrappedBrokerError('TOPIC_AUTHORIZATION_FAILED')).code,
+      'KAFKA_AUTHZ_FAILED',
+    );
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
+import { CODE_INFO, ServiceError } from '../errors.ts';
 import { MAX_JSON_DEPTH, nestsDeeperThan, parseJsonObject } from './body.ts';
-import { RestError } from './rest-error.ts';
 
 const nested = (depth: number) => `{"v":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
 
@@ -20,9 +20,9 @@ describe('request body depth limit', () => {
       }
       return null;
     })();
-    assert.ok(err instanceof RestError);
-    assert.equal(err.status, 400);
-    assert.equal(err.errorCode, 400);
+    assert.ok(err instanceof ServiceError);
+    assert.equal(err.code, 'REQUEST_INVALID');
+    assert.equal(CODE_INFO[err.code].http, 400);
   });
 
   it('does not count brackets inside strings, escaped quotes included', () => {

@@ -32,7 +32,7 @@ export function encodeField(format: DataFormat, value: unknown, side: 'key' | 'v
     text = JSON.stringify(value);
   } catch {
     // Bodies are depth-limited (MAX_JSON_DEPTH), so this is a last line, not the first.
-    throw unprocessable(`${side} cannot be written as JSON`);
+    throw new ServiceError('REQUEST_UNPROCESSABLE', `${side} cannot be written as JSON`);
   }
   return Buffer.from(text, 'utf8');
 }

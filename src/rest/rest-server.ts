@@ -124,7 +124,8 @@ export function createRestServer(deps: RestServerDeps): Server {
     routeLabel.id = route.id;
     if (method === 'OPTIONS') {
       // CORS preflight: 200 with an Origin, else 400 (with the error body every 4xx has).
-      if (!req.headers.origin) throw new ServiceError('REQUEST_INVALID', 'A CORS preflight needs an Origin header');
+      if (!req.headers.origin)
+        throw new ServiceError('REQUEST_INVALID', 'A CORS preflight needs an Origin header');
       send(req, res, 200, null);
       return;
     }

@@ -25,11 +25,6 @@ export function createSharedVerifier(config: Config, metrics: Metrics, logger: L
         logger.warn({ event: 'jwks_fetch_failed', issuer }, 'JWKS fetch failed; known keys stay in use');
     },
     onCache: (hit) => metrics.tokenCache.labels(hit ? 'hit' : 'miss').inc(),
-    onUnexpected: (err) =>
-      logger.error(
-        { event: 'verify_internal_error', err: (err as Error)?.message, stack: (err as Error)?.stack },
-        'unexpected error while verifying a token; refused',
-      ),
   });
 }
 
