@@ -40,6 +40,8 @@ const MESSAGES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   KAFKA_ERROR: 'Kafka error',
   LIMIT_REACHED: 'A limit was reached',
   INTERNAL: 'Internal server error',
+  JWKS_REFRESH_FAILED:
+    "The access token is signed by a key not known yet, and the issuer's keys cannot be fetched right now",
   TOPIC_NOT_FOUND: 'Topic not found',
   PARTITION_NOT_FOUND: 'Partition not found',
   CONSUMER_NOT_FOUND: 'Consumer instance not found',
@@ -48,6 +50,8 @@ const MESSAGES: Readonly<Record<ErrorCode, string>> = Object.freeze({
 });
 
 const JSON_TYPE = ['content-type', 'application/json'] as const;
+/** A hint, not a promise: the next JWKS fetch attempt is due within the (default 2 s) floor. */
+const JWKS_RETRY_AFTER_SEC = 2;
 
 function quote(text: string): string {
   return `"${text.replace(/["\\]/g, '')}"`;
@@ -74,6 +78,9 @@ function build(code: ErrorCode, status: number, message: string): Denial {
     ]);
   } else if (code === 'JWT_SCOPE_MISSING') {
     headers.push(['www-authenticate', 'Bearer realm="kafka-rest", error="insufficient_scope"']);
+  } else if (code === 'JWKS_UNAVAILABLE' || code === 'JWKS_REFRESH_FAILED') {
+    // Retryable: the keys are fetched again within jwt.jwksCooldownSec (issue 11).
+    headers.push(['retry-after', String(JWKS_RETRY_AFTER_SEC)]);
   }
   const errorCode = code === 'ROUTE_UNKNOWN' ? status : info.restCode;
   return { status, headers, body: JSON.stringify({ error_code: errorCode, message }) };
