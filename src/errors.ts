@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'JWT_UNSUPPORTED',
   'JWT_CLAIM_INVALID',
   'PRINCIPAL_MISSING',
+  'KAFKA_TOKEN_REJECTED',
   // Authorization (403): identified, but not allowed.
   'JWT_SCOPE_MISSING',
   'USER_UNKNOWN',
@@ -74,6 +75,8 @@ export const CODE_INFO: Readonly<Record<ErrorCode, CodeInfo>> = Object.freeze({
   JWT_UNSUPPORTED: AUTHN,
   JWT_CLAIM_INVALID: AUTHN,
   PRINCIPAL_MISSING: AUTHN,
+  // The broker refused a token we accepted (its audience, issuer or keys differ; issue 11).
+  KAFKA_TOKEN_REJECTED: AUTHN,
   JWT_SCOPE_MISSING: AUTHZ,
   USER_UNKNOWN: AUTHZ,
   ACL_DENIED: AUTHZ,

@@ -29,6 +29,7 @@ const MESSAGES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   JWT_UNSUPPORTED: 'The access token uses JWT features this gateway does not accept',
   JWT_CLAIM_INVALID: 'The access token lacks a required claim or has one of the wrong type',
   PRINCIPAL_MISSING: 'The access token does not name a principal',
+  KAFKA_TOKEN_REJECTED: 'Kafka refused the access token',
   JWT_SCOPE_MISSING: 'The access token lacks a required scope',
   USER_UNKNOWN: 'The principal is not a known service user',
   ACL_DENIED: 'Not authorized for this operation',

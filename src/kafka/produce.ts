@@ -147,7 +147,12 @@ export async function produceRecords(
     }
   } catch (err) {
     const failure = translateKafkaError(err);
-    if (failure.code === 'KAFKA_AUTHZ_FAILED' || failure.code === 'KAFKA_AUTH_FAILED') throw failure;
+    if (
+      failure.code === 'KAFKA_AUTHZ_FAILED' ||
+      failure.code === 'KAFKA_AUTH_FAILED' ||
+      failure.code === 'KAFKA_TOKEN_REJECTED'
+    )
+      throw failure;
     const errorCode: 1 | 2 = failure.retriable || failure.code === 'KAFKA_UNAVAILABLE' ? 2 : 1;
     for (const indexes of byPartition.values()) {
       for (const i of indexes) results[i] = { ok: false, errorCode, error: failure.message };

@@ -43,6 +43,15 @@ export function fromServiceError(err: ServiceError): RestError {
       return new RestError(403, 40301, 'Forbidden', { bodyStyle: 'full' });
     case 'KAFKA_AUTH_FAILED':
       return new RestError(403, 40101, 'Forbidden', { bodyStyle: 'full' });
+    case 'KAFKA_TOKEN_REJECTED':
+      // RFC 6750 §3: the token is the problem; a client should get a new one, not retry.
+      return new RestError(401, 40101, 'Kafka refused the access token', {
+        bodyStyle: 'message',
+        headers: {
+          'www-authenticate':
+            'Bearer realm="kafka-rest", error="invalid_token", error_description="Kafka refused the access token"',
+        },
+      });
     case 'KAFKA_UNAVAILABLE':
       return new RestError(503, 503, 'Service unavailable');
     case 'KAFKA_ERROR':

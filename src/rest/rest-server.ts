@@ -209,7 +209,16 @@ export function createRestServer(deps: RestServerDeps): Server {
 
   function fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
     let restError: RestError;
-    if (err instanceof KafkaError) metrics.kafkaErrors.labels(err.code).inc();
+    if (err instanceof KafkaError) {
+      metrics.kafkaErrors.labels(err.code).inc();
+      if (err.code === 'KAFKA_TOKEN_REJECTED') {
+        // The broker's reason (status and message, never the token): Tollgate and Kafka disagree.
+        logger.warn(
+          { event: 'kafka_token_rejected', reason: err.message },
+          'Kafka refused a token Tollgate accepted',
+        );
+      }
+    }
     if (err instanceof RestError) restError = err;
     else if (err instanceof ServiceError) restError = fromServiceError(err);
     else {
