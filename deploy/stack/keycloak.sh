@@ -30,6 +30,8 @@ up_keycloak() {
   local password
   password="$(sed -n 's/^KEYCLOAK_ADMIN_PASSWORD=//p' "$file")"
   mkdir -p "$STACK_DIR/keycloak"
+  # Quarkus boots in ~30 s on an idle 2-core machine; give a loaded one far longer.
+  local READY_TIMEOUT_SEC="${STACK_KEYCLOAK_READY_TIMEOUT_SEC:-400}"
   start_bg keycloak env JAVA_HOME="$java_home" PATH="$java_home/bin:$PATH" \
     KC_BOOTSTRAP_ADMIN_USERNAME=admin KC_BOOTSTRAP_ADMIN_PASSWORD="$password" \
     KC_HTTP_ENABLED=true KC_HTTP_HOST=127.0.0.1 KC_HTTP_PORT="$KEYCLOAK_PORT" \
