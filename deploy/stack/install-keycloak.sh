@@ -2,6 +2,7 @@
 # Installs Keycloak (org.keycloak:keycloak-quarkus-dist from Maven Central) into .tools/keycloak
 # and runs its build step once, so later starts skip the ~2.5 min augmentation. Idempotent:
 # a stamp records the version and the build options the cached build was made with.
+# --cache=local: one node, no JGroups cluster listening on 0.0.0.0:7800 (set at run time too).
 # Needs Java 21+: Temurin 25 at /usr/lib/jvm/temurin-25-jdk-amd64 when present, else
 # KEYCLOAK_JAVA_HOME, else the default java if it is new enough.
 set -euo pipefail

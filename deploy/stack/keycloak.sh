@@ -35,7 +35,7 @@ up_keycloak() {
   start_bg keycloak env JAVA_HOME="$java_home" PATH="$java_home/bin:$PATH" \
     KC_BOOTSTRAP_ADMIN_USERNAME=admin KC_BOOTSTRAP_ADMIN_PASSWORD="$password" \
     KC_HTTP_ENABLED=true KC_HTTP_HOST=127.0.0.1 KC_HTTP_PORT="$KEYCLOAK_PORT" \
-    KC_HTTP_MANAGEMENT_PORT="$KEYCLOAK_MANAGEMENT_PORT" KC_HOSTNAME="$KEYCLOAK_URL" \
+    KC_HTTP_MANAGEMENT_PORT="$KEYCLOAK_MANAGEMENT_PORT" KC_HOSTNAME="$KEYCLOAK_URL" KC_CACHE=local \
     KC_DB_URL="jdbc:h2:file:$STACK_DIR/keycloak/h2/keycloakdb;NON_KEYWORDS=VALUE" \
     JAVA_OPTS_KC_HEAP="-Xms128m -Xmx640m" \
     "$TOOLS/keycloak/bin/kc.sh" start --optimized

@@ -218,8 +218,9 @@ describe('Tollgate with Keycloak', function () {
     assert.equal((await api('GET', '/topics', { token: oldToken })).status, 200);
 
     const realm = (await (await admin('GET', '')).json()) as { id: string };
+    const rotatedName = `rotated-rsa-${Date.now()}`;
     await admin('POST', '/components', {
-      name: 'rotated-rsa',
+      name: rotatedName,
       providerId: 'rsa-generated',
       providerType: 'org.keycloak.keys.KeyProvider',
       parentId: realm.id,
@@ -240,12 +241,16 @@ describe('Tollgate with Keycloak', function () {
     const components = (await (
       await admin('GET', `/components?parent=${realm.id}&type=org.keycloak.keys.KeyProvider`)
     ).json()) as Component[];
-    const oldProvider = components.find((c) => c.providerId === 'rsa-generated' && c.name !== 'rotated-rsa');
-    assert.ok(oldProvider, 'the realm has its original RSA key');
-    await admin('PUT', `/components/${oldProvider.id}`, {
-      ...oldProvider,
-      config: { ...oldProvider.config, enabled: ['false'] },
-    });
+    const oldProviders = components.filter(
+      (c) => c.providerId === 'rsa-generated' && c.name !== rotatedName && c.config.enabled?.[0] !== 'false',
+    );
+    assert.ok(oldProviders.length > 0, 'the realm has its earlier RSA key');
+    for (const provider of oldProviders) {
+      await admin('PUT', `/components/${provider.id}`, {
+        ...provider,
+        config: { ...provider.config, enabled: ['false'] },
+      });
+    }
     const disabledAt = Date.now();
     let refusedAfterMs = -1;
     while (Date.now() - disabledAt < (JWKS_REFRESH_SEC + 30) * 1000) {
@@ -336,7 +341,11 @@ describe('Tollgate with Keycloak', function () {
     it('answers 401 invalid_token', async () => {
       const token = await accessToken('carol');
       const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
-      assert.deepEqual([claims.aud].flat(), ['tollgate-only']);
+      const audiences = [claims.aud].flat();
+      assert.ok(
+        audiences.includes('tollgate-only') && !audiences.includes(stackValue('AUDIENCE')),
+        audiences.join(),
+      );
       const res = await api('GET', '/topics', { base, token });
       assert.equal(res.status, 401, res.text);
       assert.match(res.headers.get('www-authenticate') ?? '', /invalid_token/);
