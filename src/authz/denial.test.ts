@@ -64,6 +64,8 @@ const ROWS: readonly Row[] = [
   ['ROUTE_UNKNOWN: 404 in the REST proxy shape', outcome('ROUTE_UNKNOWN'), 404, 404, null],
   ['ROUTE_UNKNOWN on a known path: 405', outcome('ROUTE_UNKNOWN', { status: 405 }), 405, 405, null],
   ['JWKS_UNAVAILABLE: 503', outcome('JWKS_UNAVAILABLE'), 503, 50301, null],
+  ['JWKS_REFRESH_FAILED: 503, not 401 (issue 11)', outcome('JWKS_REFRESH_FAILED'), 503, 50301, null],
+  ['KAFKA_TOKEN_REJECTED: 401 with invalid_token (issue 11)', outcome('KAFKA_TOKEN_REJECTED'), 401, 40101, 'invalid_token'],
   ['INTERNAL: 500', outcome('INTERNAL'), 500, 500, null],
   ['a denial without a code is INTERNAL (fail closed)', outcome(null), 500, 500, null],
 ];
@@ -103,6 +105,14 @@ describe('denialFor', () => {
     const parsed = body(denial);
     assert.equal(parsed.error_code, 40301);
     assert.ok(parsed.message.includes('WRITE on TOPIC'));
+  });
+
+  // Issue 11: retryable, so a client retries instead of discarding a token that may be good.
+  it('tells clients when to retry while the issuer keys cannot be fetched', () => {
+    for (const code of ['JWKS_UNAVAILABLE', 'JWKS_REFRESH_FAILED'] as const) {
+      assert.match(header(denialFor(outcome(code)), 'retry-after') ?? '', /^[1-9][0-9]*$/, code);
+    }
+    assert.equal(header(denialFor(outcome('JWT_KEY_UNKNOWN')), 'retry-after'), undefined);
   });
 
   it('builds constant answers once', () => {
