@@ -40,6 +40,8 @@ export interface CodeInfo {
   readonly detail: DetailPolicy;
   /** True when the failure is about who the caller is (401 + WWW-Authenticate). */
   readonly authentication: boolean;
+  /** Seconds after which a retry may succeed (`Retry-After`), for failures that are not the caller's. */
+  readonly retryAfterSec?: number;
 }
 
 function authn(message: string): CodeInfo {
@@ -67,6 +69,11 @@ function answer(
   return { http, restCode, grpc, message, detail, authentication: false };
 }
 
+/** A failure that passes: the answer carries `Retry-After: sec`. */
+function retryable(info: CodeInfo, sec: number): CodeInfo {
+  return { ...info, retryAfterSec: sec };
+}
+
 const CATALOGUE = {
   // Authentication (401): the caller could not be identified.
   TOKEN_MISSING: authn('Authentication required: send Authorization: Bearer <access token>'),
@@ -84,6 +91,8 @@ const CATALOGUE = {
   JWT_UNSUPPORTED: authn('The access token uses JWT features this gateway does not accept'),
   JWT_CLAIM_INVALID: authn('The access token lacks a required claim or has one of the wrong type'),
   PRINCIPAL_MISSING: authn('The access token does not name a principal'),
+  // The broker refused a token we accepted (its audience, issuer or keys differ; issue 11).
+  KAFKA_TOKEN_REJECTED: authn('Kafka refused the access token'),
   // Authorization (403): identified, but not allowed.
   JWT_SCOPE_MISSING: authz('The access token lacks a required scope'),
   USER_UNKNOWN: authz('The principal is not a known service user'),
@@ -93,12 +102,21 @@ const CATALOGUE = {
   ROUTE_UNKNOWN: answer(404, 404, RPC.PERMISSION_DENIED, 'HTTP 404 Not Found', 'hidden'),
   METHOD_NOT_ALLOWED: answer(405, 405, RPC.PERMISSION_DENIED, 'HTTP 405 Method Not Allowed', 'hidden'),
   // Dependencies and internals (fail closed).
-  JWKS_UNAVAILABLE: answer(
-    503,
-    50301,
-    RPC.UNAVAILABLE,
-    "The issuer's signing keys cannot be fetched right now",
-    'hidden',
+  // Retryable: the keys are fetched again within seconds (jwt.jwksRefreshFloorSec).
+  JWKS_UNAVAILABLE: retryable(
+    answer(503, 50301, RPC.UNAVAILABLE, "The issuer's signing keys cannot be fetched right now", 'hidden'),
+    2,
+  ),
+  // A kid not known yet while the JWKS cannot be fetched: maybe a new key, so retry, not 401 (issue 11).
+  JWKS_REFRESH_FAILED: retryable(
+    answer(
+      503,
+      50301,
+      RPC.UNAVAILABLE,
+      "The access token is signed by a key not known yet, and the issuer's keys cannot be fetched right now",
+      'hidden',
+    ),
+    2,
   ),
   KAFKA_UNAVAILABLE: answer(503, 503, RPC.UNAVAILABLE, 'Service unavailable', 'hidden'),
   // Karapace answers a refused Kafka login or operation with a bare "Forbidden".
@@ -227,6 +245,7 @@ function buildAnswer(code: ErrorCode, message: string): ErrorAnswer {
   } else if (code === 'JWT_SCOPE_MISSING') {
     headers.push(['www-authenticate', 'Bearer realm="kafka-rest", error="insufficient_scope"']);
   }
+  if (info.retryAfterSec !== undefined) headers.push(['retry-after', String(info.retryAfterSec)]);
   // Keys in sorted order, as every JSON answer of the REST contract.
   return { status: info.http, headers, body: JSON.stringify({ error_code: info.restCode, message }) };
 }

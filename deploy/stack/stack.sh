@@ -25,15 +25,31 @@ AUTHZ_HTTP_PORT="${STACK_AUTHZ_HTTP_PORT:-9192}"
 METRICS_PORT="${STACK_METRICS_PORT:-9090}"
 REST_PORT="${STACK_REST_PORT:-8082}"
 # Kafka's principal claim (sasl.oauthbearer.sub.claim.name); tests restart Kafka with another.
-SUB_CLAIM="${STACK_SUB_CLAIM:-sub}"
+SUB_CLAIM="${STACK_SUB_CLAIM:-}"
 # KIP-368 upper bound on a connection's authenticated session; the token's exp ends it sooner.
 KAFKA_MAX_REAUTH_MS="${STACK_KAFKA_MAX_REAUTH_MS:-600000}"
 READY_TIMEOUT_SEC="${STACK_READY_TIMEOUT_SEC:-90}"
 # Parts to run; the foundation tests start only issuer and kafka.
 PARTS="${STACK_PARTS:-issuer kafka tollgate envoy}"
 
-ISSUER_URL="http://127.0.0.1:$ISSUER_PORT"
-AUDIENCE=kafka
+# The identity provider (issue 11): dev (our issuer), keycloak (deploy/stack/keycloak.sh), or
+# external: any OIDC issuer at STACK_ISSUER_URL, with the demo clients' secrets
+# (DEV_CLIENT_SECRET_<ID>=...) in STACK_CLIENT_SECRETS_FILE. JWKS and token URLs come from discovery.
+IDP="${STACK_IDP:-dev}"
+. "$ROOT/deploy/stack/keycloak.sh"
+case "$IDP" in
+  dev) ISSUER_URL="${STACK_ISSUER_URL:-http://127.0.0.1:$ISSUER_PORT}" ;;
+  # Keycloak service accounts have a UUID as sub: the client id is in azp.
+  keycloak) ISSUER_URL="${STACK_ISSUER_URL:-$KEYCLOAK_ISSUER_URL}"; PARTS="${PARTS/issuer/keycloak}"; SUB_CLAIM="${SUB_CLAIM:-azp}" ;;
+  external) ISSUER_URL="${STACK_ISSUER_URL:?STACK_IDP=external needs STACK_ISSUER_URL}"; PARTS="${PARTS/issuer/}" ;;
+  *) echo "stack: STACK_IDP: expected dev, keycloak or external, got \"$IDP\"" >&2; exit 2 ;;
+esac
+SUB_CLAIM="${SUB_CLAIM:-sub}"
+AUDIENCE="${STACK_AUDIENCE:-kafka}"
+# Tollgate's issuers.0.requiredType; Keycloak sends at+jwt only when a client opts in, so none there.
+if [ "$IDP" = keycloak ]; then REQUIRED_TYPE="${STACK_REQUIRED_TYPE-}"; else REQUIRED_TYPE="${STACK_REQUIRED_TYPE-at+jwt}"; fi
+JWKS_URL="${STACK_JWKS_URL:-}"
+TOKEN_URL="${STACK_TOKEN_URL:-}"
 LOGS="$STACK_DIR/logs"
 PIDS="$STACK_DIR/pids"
 
@@ -96,12 +112,31 @@ ensure_secrets() {
   umask 022
 }
 
+# The JWKS and token endpoints from the issuer's discovery document (once the IdP answers).
+discover_idp() {
+  [ -n "$JWKS_URL" ] && [ -n "$TOKEN_URL" ] && return 0
+  local found
+  found="$("$NODE" -e '
+    const [issuer] = process.argv.slice(1);
+    fetch(`${issuer}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(5000) })
+      .then((r) => r.json())
+      .then((d) => {
+        if (d.issuer !== issuer) throw new Error(`discovery names issuer ${d.issuer}`);
+        console.log(`${d.jwks_uri} ${d.token_endpoint}`);
+      })
+      .catch((e) => { console.error(e.message); process.exit(1); });' "$ISSUER_URL")" \
+    || die "no OIDC discovery at $ISSUER_URL/.well-known/openid-configuration"
+  JWKS_URL="${JWKS_URL:-${found% *}}"
+  TOKEN_URL="${TOKEN_URL:-${found#* }}"
+}
+
 write_env() {
   {
+    echo "IDP=$IDP"
     echo "TOLLGATE_URL=http://127.0.0.1:$ENVOY_PORT"
     echo "ISSUER_URL=$ISSUER_URL"
-    echo "TOKEN_URL=$ISSUER_URL/token"
-    echo "JWKS_URL=$ISSUER_URL/jwks.json"
+    echo "TOKEN_URL=${TOKEN_URL:-$ISSUER_URL/token}"
+    echo "JWKS_URL=${JWKS_URL:-$ISSUER_URL/jwks.json}"
     echo "AUDIENCE=$AUDIENCE"
     echo "KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT"
     echo "KAFKA_ADMIN_BOOTSTRAP=127.0.0.1:$KAFKA_ADMIN_PORT"
@@ -116,6 +151,7 @@ write_env() {
       echo "DEV_CLIENT_ID_$(echo "$client" | tr 'a-z-' 'A-Z_')=$client"
     done
     grep -v '^#' "$STACK_DIR/secrets.env"
+    if [ -n "${STACK_CLIENT_SECRETS_FILE:-}" ]; then grep -v '^#' "$STACK_CLIENT_SECRETS_FILE"; fi
   } >"$STACK_DIR/env.tmp"
   chmod 600 "$STACK_DIR/env.tmp"
   mv "$STACK_DIR/env.tmp" "$STACK_DIR/env"
@@ -135,13 +171,14 @@ up_kafka() {
   command -v java >/dev/null || die "kafka: java is missing (install a JDK 17+, e.g. apt-get install openjdk-17-jre-headless)"
   [ -d "$TOOLS/kafka/libs" ] || die "kafka: jars missing in .tools/kafka/libs (run make deps)"
   require_free kafka "$KAFKA_PORT" "$KAFKA_ADMIN_PORT" "$KAFKA_CONTROLLER_PORT"
+  discover_idp
   local password
   password="$(sed -n 's/^KAFKA_ADMIN_PASSWORD=//p' "$STACK_DIR/secrets.env")"
   mkdir -p "$STACK_DIR/kafka"
   sed -e "s|@STACK_DIR@|$STACK_DIR|g" -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
     -e "s|@KAFKA_ADMIN_PORT@|$KAFKA_ADMIN_PORT|g" -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
     -e "s|@ISSUER_URL@|$ISSUER_URL|g" -e "s|@AUDIENCE@|$AUDIENCE|g" -e "s|@SUB_CLAIM@|$SUB_CLAIM|g" \
-    -e "s|@KAFKA_MAX_REAUTH_MS@|$KAFKA_MAX_REAUTH_MS|g" -e "s|@ADMIN_PASSWORD@|$password|g" \
+    -e "s|@JWKS_URL@|$JWKS_URL|g" -e "s|@KAFKA_MAX_REAUTH_MS@|$KAFKA_MAX_REAUTH_MS|g" -e "s|@ADMIN_PASSWORD@|$password|g" \
     "$ROOT/deploy/stack/kafka/server.properties.in" >"$STACK_DIR/kafka/server.properties"
   chmod 600 "$STACK_DIR/kafka/server.properties"
   local java_opts=(
@@ -149,7 +186,7 @@ up_kafka() {
     -Djava.awt.headless=true
     "-Dlog4j2.configurationFile=$ROOT/deploy/stack/kafka/log4j2.yaml"
     # Kafka 4 fetches JWKS only from URLs on this allow-list.
-    "-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=$ISSUER_URL/jwks.json"
+    "-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=$JWKS_URL"
   )
   if [ ! -f "$STACK_DIR/kafka/data/meta.properties" ]; then
     say "formatting Kafka storage (KRaft)"
@@ -168,7 +205,9 @@ up_kafka() {
 }
 
 render_tollgate_config() {
-  sed -e "s|@ISSUER_URL@|$ISSUER_URL|g" -e "s|@AUDIENCE@|$AUDIENCE|g" \
+  local type_rule="s|@REQUIRED_TYPE@|$REQUIRED_TYPE|"
+  [ -n "$REQUIRED_TYPE" ] || type_rule='/requiredType: @REQUIRED_TYPE@/d'
+  sed -e "$type_rule" -e "s|@ISSUER_URL@|$ISSUER_URL|g" -e "s|@AUDIENCE@|$AUDIENCE|g" \
     -e "s|@ROOT@|$ROOT|g" -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
     -e "s|@AUTHZ_GRPC_PORT@|$AUTHZ_GRPC_PORT|g" -e "s|@AUTHZ_HTTP_PORT@|$AUTHZ_HTTP_PORT|g" \
     -e "s|@METRICS_PORT@|$METRICS_PORT|g" -e "s|@REST_PORT@|$REST_PORT|g" \
@@ -211,9 +250,10 @@ cmd_up() {
   ensure_secrets
   write_env
   local started=$SECONDS
-  for part in issuer kafka tollgate envoy; do
+  for part in keycloak issuer kafka tollgate envoy; do
     if has_part "$part"; then "up_$part"; fi
   done
+  discover_idp
   write_env
   say "up in $((SECONDS - started))s; environment in $STACK_DIR/env, logs in $LOGS/"
 }
@@ -256,13 +296,14 @@ stop_gateway() {
 cmd_down() {
   [ -d "$PIDS" ] || { say "nothing to stop"; return 0; }
   stop_gateway
-  for part in kafka issuer; do stop_part "$part"; done
-  if [ "${STACK_KEEP_DATA:-0}" != 1 ]; then rm -rf "$STACK_DIR/kafka/data" "$STACK_DIR/acl.yaml"; fi
+  for part in kafka issuer keycloak; do stop_part "$part"; done
+  if [ "${STACK_KEEP_DATA:-0}" != 1 ]; then rm -rf "$STACK_DIR/kafka/data" "$STACK_DIR/acl.yaml" "$STACK_DIR/keycloak"; fi
   return 0
 }
 
 cmd_status() {
-  for part in issuer kafka tollgate envoy; do
+  for part in keycloak issuer kafka tollgate envoy; do
+    if [ "$part" = keycloak ] && ! has_part keycloak && ! pid_alive keycloak; then continue; fi
     if pid_alive "$part"; then echo "$part: running (pid $(cat "$PIDS/$part.pid"))"; else echo "$part: stopped"; fi
   done
 }

@@ -43,6 +43,11 @@ const issuerSchema = z
     requiredType: z.string().min(1).optional(),
     /** Scopes (space-separated `scope` claim, or `scp` array) every token must carry. */
     requiredScopes: z.array(z.string().min(1)).default([]),
+    /**
+     * access: refuse ID tokens and other non-access tokens (docs/identity-providers.md).
+     * any: accept any signed token of this issuer (Google, whose only JWTs are ID tokens).
+     */
+    tokenUse: z.enum(['access', 'any']).default('access'),
   })
   .strict();
 
@@ -75,8 +80,16 @@ export const configSchema = z
         maxTokenBytes: z.number().int().min(512).max(65536).default(8192),
         cacheMaxEntries: z.number().int().min(0).default(10000),
         jwksTimeoutMs: z.number().int().min(100).default(5000),
-        jwksCooldownSec: z.number().int().min(0).default(30),
-        jwksRefreshSec: z.number().int().min(10).default(600),
+        /**
+         * Floor between JWKS fetches for an unknown `kid` (protects the IdP). A lookup inside
+         * the floor after a success waits for it, so keep it short (issue 11).
+         */
+        jwksCooldownSec: z.number().int().min(0).max(10).default(2),
+        /**
+         * Background JWKS refresh; also the bound on how long a key the IdP stopped publishing
+         * stays trusted. Shorter than token lifetimes (Keycloak's default is 300 s).
+         */
+        jwksRefreshSec: z.number().int().min(10).default(60),
       })
       .strict()
       .prefault({}),

@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
-import { compileClaimPath, hasRequiredScopes, isIssuedInFuture, readPrincipal } from './claim-rules.ts';
+import {
+  compileClaimPath,
+  hasRequiredScopes,
+  isAccessToken,
+  isIssuedInFuture,
+  readPrincipal,
+} from './claim-rules.ts';
 
 describe('readPrincipal', () => {
   const cases: Array<
@@ -66,4 +72,30 @@ describe('isIssuedInFuture', () => {
   it('leaves a missing iat alone', () => {
     assert.equal(isIssuedInFuture({}, 1000, 30), false);
   });
+});
+
+// Issue 11: one rule for Keycloak, Entra ID, Okta, Auth0 and Google (docs/identity-providers.md).
+describe('isAccessToken', () => {
+  const cases: Array<
+    [name: string, header: Record<string, unknown>, claims: Record<string, unknown>, expected: boolean]
+  > = [
+    ['Keycloak access token', { typ: 'JWT' }, { typ: 'Bearer', azp: 'alice' }, true],
+    ['Keycloak access token with the RFC 9068 header type', { typ: 'at+jwt' }, { typ: 'Bearer' }, true],
+    ['Keycloak ID token', { typ: 'JWT' }, { typ: 'ID', azp: 'alice', at_hash: 'x' }, false],
+    ['Keycloak refresh token', { typ: 'JWT' }, { typ: 'Refresh' }, false],
+    ['Entra ID access token', { typ: 'JWT' }, { ver: '2.0', azp: 'app', roles: ['Kafka.Write'] }, true],
+    ['Entra ID ID token with a nonce', { typ: 'JWT' }, { ver: '2.0', nonce: 'n' }, false],
+    ['Okta access token (no typ)', {}, { cid: 'client', scp: ['kafka'] }, true],
+    ['Okta ID token with at_hash', {}, { at_hash: 'x', amr: ['pwd'] }, false],
+    ['Auth0 access token', { typ: 'at+jwt' }, { gty: 'client-credentials', azp: 'client' }, true],
+    ['an RFC 9068 media type', { typ: 'application/at+jwt' }, {}, true],
+    ['a logout token', { typ: 'logout+jwt' }, {}, false],
+    ['an explicit ID token header type', { typ: 'id_token+jwt' }, {}, false],
+    ['a non-string header typ', { typ: 1 }, {}, false],
+    ['a non-string payload typ', {}, { typ: ['Bearer'] }, false],
+  ];
+  for (const [name, header, claims, expected] of cases) {
+    it(`${expected ? 'accepts' : 'refuses'} a ${name}`, () =>
+      assert.equal(isAccessToken(header, claims), expected));
+  }
 });

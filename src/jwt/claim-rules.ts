@@ -76,3 +76,27 @@ function addScopes(into: Set<string>, value: unknown): void {
     for (const scope of value) if (typeof scope === 'string') into.add(scope);
   }
 }
+
+// RFC 9068 `at+jwt` (with or without the `application/` prefix) and the plain
+// `JWT` that Keycloak, Entra ID and Auth0 put in access-token headers.
+const ACCESS_HEADER_TYPES = new Set(['jwt', 'at+jwt', 'application/at+jwt']);
+// Claims OpenID Connect Core defines for ID tokens only (§2, §3.1.3.6, §3.3.2.11).
+const ID_TOKEN_ONLY_CLAIMS = ['nonce', 'at_hash', 'c_hash', 's_hash'] as const;
+
+/**
+ * True unless the token shows it is not an OAuth access token: a header `typ`
+ * other than JWT / at+jwt (e.g. `id_token+jwt`, `logout+jwt`), a payload `typ`
+ * other than Keycloak's "Bearer" ("ID", "Refresh", "Logout"), or a claim only
+ * ID tokens carry. Absent markers pass: Okta and Auth0 access tokens carry none.
+ * The issuer's audience check does the rest (an ID token's `aud` is the client).
+ */
+export function isAccessToken(header: Claims, claims: Claims): boolean {
+  if (header.typ !== undefined) {
+    if (typeof header.typ !== 'string' || !ACCESS_HEADER_TYPES.has(header.typ.toLowerCase())) return false;
+  }
+  if (claims.typ !== undefined) {
+    if (typeof claims.typ !== 'string' || claims.typ.toLowerCase() !== 'bearer') return false;
+  }
+  for (const name of ID_TOKEN_ONLY_CLAIMS) if (Object.hasOwn(claims, name)) return false;
+  return true;
+}

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
 import type { FlattenedJWSInput } from 'jose';
 import { createTestKey, TestIdp, type TestKey } from '../../test/support/test-idp.ts';
 import { waitFor } from '../../test/support/wait.ts';
@@ -23,6 +24,7 @@ function issuerConfig(idp: TestIdp, overrides: Partial<IssuerConfig> = {}): Issu
     algorithms: ['RS256', 'ES256'],
     principalClaim: 'sub',
     requiredScopes: [],
+    tokenUse: 'access',
     ...overrides,
   };
 }
@@ -155,26 +157,92 @@ describe('IssuerKeySet', () => {
     assert.equal(idp.countRequests('/certs'), 2);
   });
 
-  it('does not refetch for an unknown kid within the cooldown after a successful fetch', async () => {
-    const keys = createKeySet({ jwksCooldownSec: 30 });
+  // Issue 11: a cooldown after a periodic refresh kept new keys out for up to 30 s.
+  it('waits out the floor after a fetch instead of refusing a new key', async () => {
+    const keys = createKeySet({ jwksCooldownSec: 0.3 });
     await keys.refresh();
     idp.publish(rsa2);
-    assert.equal(await resolveCode(keys, 'rsa-2'), 'ERR_JWKS_NO_MATCHING_KEY');
-    assert.equal(idp.countRequests('/certs'), 1);
+    const started = performance.now();
+    assert.equal(await resolveCode(keys, 'rsa-2'), 'resolved');
+    assert.ok(performance.now() - started < 3000, 'the lookup waited at most about the floor');
+    assert.equal(idp.countRequests('/certs'), 2);
+  });
+
+  it('shares one fetch per floor among a burst of unknown kids', async () => {
+    const keys = createKeySet({ jwksCooldownSec: 0.3 });
     await keys.refresh();
+    const codes = await Promise.all(['x-1', 'x-2', 'x-3', 'x-4'].map((kid) => resolveCode(keys, kid)));
+    assert.deepEqual(codes, Array(4).fill('ERR_JWKS_NO_MATCHING_KEY'));
+    assert.equal(idp.countRequests('/certs'), 2);
+  });
+
+  it('never lets a periodic refresh shorter than the floor lock out a new key', async () => {
+    const keys = createKeySet({ jwksCooldownSec: 0.3, jwksRefreshSec: 0.05 });
+    keys.start();
+    await waitFor('idp.countRequests("/certs") >= 3', () => idp.countRequests('/certs') >= 3);
+    idp.publish(rsa2);
     assert.equal(await resolveCode(keys, 'rsa-2'), 'resolved');
   });
 
-  it('answers an unknown kid with JWT_KEY_UNKNOWN while the IdP is down, at most one fetch per cooldown', async () => {
-    const keys = createKeySet({ jwksCooldownSec: 0.2 });
+  it('answers an unknown kid with the retryable JWKS_REFRESH_FAILED while the IdP is down, one attempt per floor', async () => {
+    const keys = createKeySet({ jwksCooldownSec: 0.3 });
     await keys.refresh();
-    await new Promise((resolve) => setTimeout(resolve, 250));
     await idp.close();
-    assert.equal(await resolveCode(keys, 'rsa-9'), 'JWT_KEY_UNKNOWN');
-    assert.equal(await resolveCode(keys, 'rsa-9'), 'JWT_KEY_UNKNOWN');
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    assert.equal(await resolveCode(keys, 'rsa-9'), 'JWKS_REFRESH_FAILED');
+    assert.equal(await resolveCode(keys, 'rsa-9'), 'JWKS_REFRESH_FAILED');
     assert.equal(await resolveCode(keys, 'rsa-1'), 'resolved');
-    // The second unknown kid fell inside the failure cooldown: no second attempt.
+    // The second unknown kid fell inside the floor after the failure: answered at once, no second attempt.
     assert.deepEqual(fetches, ['ok', 'error']);
+  });
+
+  // Issue 11: after an IdP restart with new keys, valid tokens got 401 for 19 s.
+  it('accepts a new key as soon as a restarted IdP publishes it', async () => {
+    const keys = createKeySet({ jwksCooldownSec: 0.2 });
+    keys.start();
+    await waitFor('keys.isLoaded()', () => keys.isLoaded());
+    await idp.close();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.equal(await resolveCode(keys, 'rsa-2'), 'JWKS_REFRESH_FAILED');
+    idp.withdraw('rsa-1');
+    idp.publish(rsa2);
+    await idp.restart();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.equal(await resolveCode(keys, 'rsa-2'), 'resolved');
+    assert.equal(await resolveCode(keys, 'rsa-1'), 'ERR_JWKS_NO_MATCHING_KEY');
+  });
+
+  it('stops resolving a key the IdP withdrew within one refresh interval', async () => {
+    const keys = createKeySet({ jwksRefreshSec: 0.2 });
+    keys.start();
+    await waitFor('keys.isLoaded()', () => keys.isLoaded());
+    assert.equal(await resolveCode(keys, 'rsa-1'), 'resolved');
+    idp.publish(rsa2);
+    idp.withdraw('rsa-1');
+    const withdrawnAt = performance.now();
+    await waitFor('removals > 0', () => removals > 0, 3000);
+    // Bound: the interval plus a fetch; generous for a loaded machine, still far below the old 600 s.
+    assert.ok(performance.now() - withdrawnAt < 2000);
+    assert.equal(await resolveCode(keys, 'rsa-1'), 'ERR_JWKS_NO_MATCHING_KEY');
+  });
+
+  it("refreshes sooner when the JWKS answer's max-age is shorter than the interval", async () => {
+    idp.cacheControl = 'public, max-age=1';
+    const keys = createKeySet({ jwksRefreshSec: 600 });
+    keys.start();
+    await waitFor('idp.countRequests("/certs") >= 2', () => idp.countRequests('/certs') >= 2, 4000);
+  });
+
+  it('backs off after failed background fetches and recovers at the next retry', async () => {
+    idp.jwksStatus = 503;
+    const keys = createKeySet({ jwksRefreshSec: 600, jwksCooldownSec: 0 });
+    keys.start();
+    // 1 s, then 2 s: two failures within about 1.5 s would mean no backoff.
+    await waitFor('fetches.length >= 2', () => fetches.length >= 2, 3000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(fetches.length, 2);
+    idp.jwksStatus = undefined;
+    await waitFor('keys.isLoaded()', () => keys.isLoaded(), 4000);
   });
 
   it('refreshes in the background and stops when told to', async () => {
@@ -197,7 +265,7 @@ describe('IssuerKeySet', () => {
     await waitFor('keys.isLoaded()', () => keys.isLoaded(), 3000);
   });
 
-  it('reports removed keys once jose has swapped the set, and not added ones', async () => {
+  it('reports removed keys once the new set is in place, and not added ones', async () => {
     const keys = createKeySet();
     await keys.refresh();
     idp.publish(rsa2);

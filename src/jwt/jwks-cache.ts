@@ -1,31 +1,34 @@
 import { performance } from 'node:perf_hooks';
 import {
   type CompactJWSHeaderParameters,
-  createRemoteJWKSet,
-  customFetch,
-  type FetchImplementation,
+  createLocalJWKSet,
   type FlattenedJWSInput,
+  type JSONWebKeySet,
   type JWTVerifyGetKey,
-  type RemoteJWKSet,
 } from 'jose';
 import type { IssuerConfig, JwtConfig } from '../config/schema.ts';
 import { ServiceError } from '../errors.ts';
 import { defaultDiscoveryUrl, discoverJwksUrl } from './discovery.ts';
+import { nextRefreshDelayMs, parseMaxAgeSec } from './refresh-schedule.ts';
 
 /**
- * One issuer's signing keys: a jose remote key set plus the policy around it.
+ * One issuer's signing keys and their lifecycle (issue 11). We fetch the JWKS
+ * ourselves and hand each good answer to jose's local key set, because jose's
+ * remote set ties "unknown kid" refetches to a cooldown that also runs after
+ * periodic refreshes, which locked new keys out for up to the cooldown.
  *
- * - jose's own age-based expiry is off (`cacheMaxAge: Infinity`): left on, a
- *   stale set makes every request wait for a refetch and then fail while the
- *   IdP is down, which would drop keys we already know. Freshness comes from
- *   our background refresh every `jwksRefreshSec` instead.
- * - An unknown `kid` refetches at most once per `jwksCooldownSec` after a
- *   success (jose), and — our addition — at most once per cooldown after a
- *   failure, so a stream of unknown kids cannot hammer a dead IdP or make
- *   every request wait out a timeout.
- * - A failed fetch never replaces the keys we hold (jose keeps its set). The
- *   price: a key withdrawn while the IdP is unreachable stays trusted until a
- *   refresh succeeds — the same trade Kafka's broker validator makes.
+ * - Refresh: every `jwksRefreshSec` (sooner when the JWKS answer's
+ *   `Cache-Control: max-age` says so), so a key the IdP stops publishing stops
+ *   verifying within that bound.
+ * - Unknown `kid`: fetches again, at most once per `jwksCooldownSec` (a short
+ *   floor that protects the IdP). Within the floor after a success the lookup
+ *   waits for the next fetch rather than refusing, so a new key works at its
+ *   first use.
+ * - Outage: a failed fetch keeps the keys we hold; background retries back off
+ *   (1 s doubling, capped); an unknown `kid` answers JWKS_REFRESH_FAILED (503,
+ *   retryable), never a 401 that would make a client discard a valid token.
+ *   The price: a key withdrawn while the IdP is unreachable stays trusted until
+ *   a refresh succeeds — the same trade Kafka's broker validator makes.
  */
 
 export type JwksFetchResult = 'ok' | 'error';
@@ -37,48 +40,43 @@ export interface KeySetDeps {
   readonly onFetch?: (issuer: string, result: JwksFetchResult) => void;
   /** Called after a refresh dropped keys that were in the previous set. */
   readonly onKeysRemoved?: (issuer: string) => void;
+  /** Monotonic milliseconds for the floor between fetches; defaults to performance.now. */
+  readonly nowMs?: () => number;
 }
 
-type ResolvedKey = Awaited<ReturnType<RemoteJWKSet>>;
+type ResolvedKey = Awaited<ReturnType<JWTVerifyGetKey>>;
+type LocalKeySet = ReturnType<typeof createLocalJWKSet>;
 
 const MAX_JWKS_BYTES = 1024 * 1024;
-const MIN_RETRY_MS = 1000;
-
-/** Raised inside our fetch so a fetch failure can be told apart from a key lookup failure. */
-class JwksFetchError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'JwksFetchError';
-  }
-}
 
 export class IssuerKeySet {
   readonly issuer: string;
   /**
    * The key resolver for jwtVerify. Fails with JWKS_UNAVAILABLE when the set
-   * was never loaded, JWT_KEY_UNKNOWN when a refetch for an unknown kid
-   * failed, or jose's own no-matching-key errors.
+   * was never loaded, JWKS_REFRESH_FAILED when a kid is unknown and the JWKS
+   * cannot be fetched, or jose's no-matching-key errors when the IdP does not
+   * publish the kid.
    */
   readonly resolveKey: JWTVerifyGetKey;
 
   readonly #configuredJwksUrl: string | undefined;
   readonly #discoveryUrl: string;
   readonly #timeoutMs: number;
-  readonly #cooldownMs: number;
+  readonly #floorMs: number;
   readonly #refreshMs: number;
-  readonly #retryMs: number;
   readonly #fetch: typeof fetch;
+  readonly #nowMs: () => number;
   readonly #onFetch: ((issuer: string, result: JwksFetchResult) => void) | undefined;
   readonly #onKeysRemoved: ((issuer: string) => void) | undefined;
-  readonly #fetchJwks: FetchImplementation;
 
-  #remote: RemoteJWKSet | undefined;
-  #loaded: boolean;
-  #loading: Promise<boolean> | undefined;
-  #lastFailureAtMs: number;
-  #bypassFailureCooldown: boolean;
+  #jwksUrl: URL | undefined;
+  #local: LocalKeySet | undefined;
   #keyFingerprints: ReadonlySet<string>;
-  #keysRemoved: boolean;
+  #lastAttemptAtMs: number;
+  #lastAttemptOk: boolean;
+  #consecutiveFailures: number;
+  #inFlight: Promise<boolean> | undefined;
+  #waiting: Promise<boolean> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopController: AbortController;
   #running: boolean;
@@ -88,39 +86,37 @@ export class IssuerKeySet {
     this.#configuredJwksUrl = issuer.jwksUrl;
     this.#discoveryUrl = issuer.discoveryUrl ?? defaultDiscoveryUrl(issuer.issuer);
     this.#timeoutMs = jwt.jwksTimeoutMs;
-    this.#cooldownMs = jwt.jwksCooldownSec * 1000;
+    this.#floorMs = jwt.jwksCooldownSec * 1000;
     this.#refreshMs = jwt.jwksRefreshSec * 1000;
-    // Until the first success (or after a failure) retry sooner than the
-    // refresh period, but never faster than the cooldown or once a second.
-    this.#retryMs = Math.min(this.#refreshMs, Math.max(MIN_RETRY_MS, this.#cooldownMs));
     this.#fetch = deps.fetch ?? globalThis.fetch;
+    this.#nowMs = deps.nowMs ?? (() => performance.now());
     this.#onFetch = deps.onFetch;
     this.#onKeysRemoved = deps.onKeysRemoved;
-    this.#remote = undefined;
-    this.#loaded = false;
-    this.#loading = undefined;
-    this.#lastFailureAtMs = Number.NEGATIVE_INFINITY;
-    this.#bypassFailureCooldown = false;
+    this.#jwksUrl = undefined;
+    this.#local = undefined;
     this.#keyFingerprints = new Set();
-    this.#keysRemoved = false;
+    this.#lastAttemptAtMs = Number.NEGATIVE_INFINITY;
+    this.#lastAttemptOk = false;
+    this.#consecutiveFailures = 0;
+    this.#inFlight = undefined;
+    this.#waiting = undefined;
     this.#timer = undefined;
     this.#stopController = new AbortController();
     this.#running = false;
-    this.#fetchJwks = (url, options) => this.#fetchKeySet(url, options);
     this.resolveKey = (header, token) => this.#resolveKey(header, token);
   }
 
   /** True once keys have been fetched at least once. */
   isLoaded(): boolean {
-    return this.#loaded;
+    return this.#local !== undefined;
   }
 
-  /** Loads the keys now and then refreshes them every `jwksRefreshSec` on an unref'd timer. */
+  /** Loads the keys now and then keeps them fresh on an unref'd timer. */
   start(): void {
     if (this.#running) return;
     this.#running = true;
     if (this.#stopController.signal.aborted) this.#stopController = new AbortController();
-    void this.#refreshAndReschedule();
+    void this.#fetchNow();
   }
 
   /** Stops the refresh timer and aborts fetches in flight. Known keys stay usable. */
@@ -131,142 +127,132 @@ export class IssuerKeySet {
     this.#stopController.abort();
   }
 
-  /** Fetches the key set now, bypassing every cooldown; resolves false when it failed. Never rejects. */
+  /** Fetches the key set now, bypassing the floor; resolves false when it failed. Never rejects. */
   refresh(): Promise<boolean> {
-    return this.#load(true);
+    return this.#fetchNow();
   }
 
-  async #refreshAndReschedule(): Promise<void> {
-    const ok = await this.#load(true);
+  // Every fetch, background or on demand, sets the next one: after a success
+  // the refresh interval counts from it; after a failure the backoff applies.
+  #schedule(maxAgeSec?: number): void {
     if (!this.#running) return;
-    this.#timer = setTimeout(() => void this.#refreshAndReschedule(), ok ? this.#refreshMs : this.#retryMs);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    const delayMs = nextRefreshDelayMs({
+      ok: this.#lastAttemptOk,
+      consecutiveFailures: this.#consecutiveFailures,
+      maxAgeSec,
+      refreshMs: this.#refreshMs,
+      floorMs: this.#floorMs,
+    });
+    this.#timer = setTimeout(() => void this.#fetchNow(), delayMs);
     this.#timer.unref();
   }
 
   async #resolveKey(header: CompactJWSHeaderParameters, token: FlattenedJWSInput): Promise<ResolvedKey> {
-    if (!this.#loaded && !(await this.#load(false))) {
+    if (this.#local === undefined) {
+      await this.#fetchOnDemand();
       // Fail closed: without keys nothing verifies, and the caller should see a dependency problem, not a bad token.
-      throw new ServiceError('JWKS_UNAVAILABLE', `no keys loaded yet for ${this.issuer}`);
+      if (this.#local === undefined) {
+        throw new ServiceError('JWKS_UNAVAILABLE', `no keys loaded yet for ${this.issuer}`);
+      }
     }
     try {
-      return await this.#remote!(header, token);
+      return await this.#local(header, token);
     } catch (err) {
-      // jose only fetches here for a kid it does not know; the keys it knows are intact.
-      if (err instanceof JwksFetchError) {
-        throw new ServiceError(
-          'JWT_KEY_UNKNOWN',
-          'no key for this kid, and the JWKS could not be refetched',
-          {
-            cause: err,
-          },
-        );
-      }
-      throw err;
-    } finally {
-      this.#reportRemovedKeys();
+      if ((err as { code?: unknown }).code !== 'ERR_JWKS_NO_MATCHING_KEY') throw err;
     }
+    // An unknown kid: the IdP may have added a key since our last fetch.
+    if (!(await this.#fetchOnDemand())) {
+      throw new ServiceError(
+        'JWKS_REFRESH_FAILED',
+        `no key for this kid, and the JWKS of ${this.issuer} cannot be fetched right now`,
+      );
+    }
+    return await this.#local(header, token);
   }
 
-  #load(bypassFailureCooldown: boolean): Promise<boolean> {
-    if (this.#loading !== undefined) return this.#loading;
-    if (!bypassFailureCooldown && this.#isCoolingDownAfterFailure()) return Promise.resolve(false);
-    this.#loading = this.#reload().finally(() => {
-      this.#loading = undefined;
+  // A fetch for a key we do not hold. Within the floor after a success it
+  // waits for the floor to pass (all such lookups share one fetch); within
+  // the floor after a failure it answers false at once, so requests never
+  // queue behind a dead IdP.
+  #fetchOnDemand(): Promise<boolean> {
+    if (this.#inFlight !== undefined) return this.#inFlight;
+    if (this.#waiting !== undefined) return this.#waiting;
+    const waitMs = this.#lastAttemptAtMs + this.#floorMs - this.#nowMs();
+    if (waitMs <= 0) return this.#fetchNow();
+    if (!this.#lastAttemptOk) return Promise.resolve(false);
+    this.#waiting = new Promise<void>((resolve) => setTimeout(resolve, waitMs).unref())
+      .then(() => this.#fetchNow())
+      .finally(() => {
+        this.#waiting = undefined;
+      });
+    return this.#waiting;
+  }
+
+  #fetchNow(): Promise<boolean> {
+    if (this.#inFlight !== undefined) return this.#inFlight;
+    this.#inFlight = this.#load().finally(() => {
+      this.#inFlight = undefined;
     });
-    return this.#loading;
+    return this.#inFlight;
   }
 
-  async #reload(): Promise<boolean> {
+  async #load(): Promise<boolean> {
+    this.#lastAttemptAtMs = this.#nowMs();
+    let maxAgeSec: number | undefined;
     try {
-      const remote = this.#remote ?? (await this.#createRemote());
-      this.#bypassFailureCooldown = true;
-      await remote.reload();
-      return true;
-    } catch {
-      // Already counted and timestamped where it happened.
-      return false;
-    } finally {
-      // Unused when jose joined a fetch already in flight; do not let it leak to the next one.
-      this.#bypassFailureCooldown = false;
-      this.#reportRemovedKeys();
-    }
-  }
-
-  async #createRemote(): Promise<RemoteJWKSet> {
-    let url: URL;
-    if (this.#configuredJwksUrl !== undefined) {
-      url = new URL(this.#configuredJwksUrl);
-    } else {
-      try {
-        const signal = AbortSignal.any([AbortSignal.timeout(this.#timeoutMs), this.#stopController.signal]);
-        url = await discoverJwksUrl(this.issuer, this.#discoveryUrl, this.#fetch, signal);
-      } catch (err) {
-        this.#recordFailure();
-        throw err;
-      }
-    }
-    this.#remote = createRemoteJWKSet(url, {
-      timeoutDuration: this.#timeoutMs,
-      cooldownDuration: this.#cooldownMs,
-      cacheMaxAge: Number.POSITIVE_INFINITY,
-      [customFetch]: this.#fetchJwks,
-    });
-    return this.#remote;
-  }
-
-  // jose's fetch hook: the one place every JWKS request passes through, so it
-  // counts fetches, applies the failure cooldown and checks the body before
-  // jose swaps it in.
-  async #fetchKeySet(url: string, options: Parameters<FetchImplementation>[1]): Promise<Response> {
-    const bypass = this.#bypassFailureCooldown;
-    this.#bypassFailureCooldown = false;
-    if (!bypass && this.#isCoolingDownAfterFailure()) {
-      throw new JwksFetchError('JWKS fetch skipped: the last attempt failed within the cooldown');
-    }
-    let text: string;
-    let fingerprints: Set<string>;
-    try {
+      const url = await this.#resolveJwksUrl();
+      const signal = AbortSignal.any([AbortSignal.timeout(this.#timeoutMs), this.#stopController.signal]);
       const response = await this.#fetch(url, {
-        ...options,
-        signal: AbortSignal.any([options.signal, this.#stopController.signal]),
+        signal,
+        redirect: 'manual',
+        headers: { accept: 'application/json' },
       });
       if (response.status !== 200) {
         await response.body?.cancel();
         throw new Error(`expected HTTP 200, got ${response.status}`);
       }
-      text = await response.text();
+      maxAgeSec = parseMaxAgeSec(response.headers.get('cache-control'));
+      const text = await response.text();
       if (text.length > MAX_JWKS_BYTES) throw new Error('JWKS response too large');
-      fingerprints = fingerprintKeys(JSON.parse(text));
-    } catch (cause) {
-      this.#recordFailure();
-      throw new JwksFetchError(`JWKS fetch failed for ${this.issuer}`, { cause });
+      const jwks = parseKeySet(text);
+      this.#swap(jwks);
+    } catch {
+      this.#lastAttemptOk = false;
+      this.#consecutiveFailures++;
+      this.#onFetch?.(this.issuer, 'error');
+      this.#schedule();
+      return false;
     }
-    if (this.#loaded) {
+    this.#lastAttemptOk = true;
+    this.#consecutiveFailures = 0;
+    this.#onFetch?.(this.issuer, 'ok');
+    this.#schedule(maxAgeSec);
+    return true;
+  }
+
+  async #resolveJwksUrl(): Promise<URL> {
+    if (this.#jwksUrl !== undefined) return this.#jwksUrl;
+    if (this.#configuredJwksUrl !== undefined) {
+      this.#jwksUrl = new URL(this.#configuredJwksUrl);
+    } else {
+      const signal = AbortSignal.any([AbortSignal.timeout(this.#timeoutMs), this.#stopController.signal]);
+      this.#jwksUrl = await discoverJwksUrl(this.issuer, this.#discoveryUrl, this.#fetch, signal);
+    }
+    return this.#jwksUrl;
+  }
+
+  #swap(jwks: { keySet: JSONWebKeySet; fingerprints: Set<string> }): void {
+    let removed = false;
+    if (this.#local !== undefined) {
       for (const fingerprint of this.#keyFingerprints) {
-        if (!fingerprints.has(fingerprint)) this.#keysRemoved = true;
+        if (!jwks.fingerprints.has(fingerprint)) removed = true;
       }
     }
-    this.#keyFingerprints = fingerprints;
-    this.#loaded = true;
-    this.#onFetch?.(this.issuer, 'ok');
-    return new Response(text, { status: 200, headers: { 'content-type': 'application/json' } });
-  }
-
-  #recordFailure(): void {
-    this.#lastFailureAtMs = performance.now();
-    this.#onFetch?.(this.issuer, 'error');
-  }
-
-  #isCoolingDownAfterFailure(): boolean {
-    return performance.now() - this.#lastFailureAtMs < this.#cooldownMs;
-  }
-
-  // Runs once jose has applied the new set, so listeners that drop state
-  // derived from old keys cannot race the swap.
-  #reportRemovedKeys(): void {
-    if (!this.#keysRemoved) return;
-    this.#keysRemoved = false;
-    this.#onKeysRemoved?.(this.issuer);
+    this.#local = createLocalJWKSet(jwks.keySet);
+    this.#keyFingerprints = jwks.fingerprints;
+    // After the swap, so listeners that drop state derived from old keys cannot race it.
+    if (removed) this.#onKeysRemoved?.(this.issuer);
   }
 }
 
@@ -277,15 +263,17 @@ export function createIssuerKeySet(issuer: IssuerConfig, jwt: JwtConfig, deps?: 
 
 // The JWKS must be `{"keys": [objects]}` (RFC 7517 §5); checked here so a
 // malformed answer counts as a failed fetch and never replaces a good set.
-function fingerprintKeys(jwks: unknown): Set<string> {
+function parseKeySet(text: string): { keySet: JSONWebKeySet; fingerprints: Set<string> } {
+  const jwks: unknown = JSON.parse(text);
   if (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as { keys?: unknown }).keys)) {
     throw new Error('expected a JSON Web Key Set: {"keys": [...]}');
   }
+  const keys = (jwks as { keys: unknown[] }).keys;
   const fingerprints = new Set<string>();
-  for (const key of (jwks as { keys: unknown[] }).keys) {
+  for (const key of keys) {
     if (typeof key !== 'object' || key === null || Array.isArray(key))
       throw new Error('expected JWKS keys to be objects');
     fingerprints.add(JSON.stringify(key));
   }
-  return fingerprints;
+  return { keySet: { keys: keys as JSONWebKeySet['keys'] }, fingerprints };
 }

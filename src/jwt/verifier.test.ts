@@ -25,7 +25,7 @@ const JWT: JwtConfig = {
   maxTokenBytes: 4096,
   cacheMaxEntries: 100,
   jwksTimeoutMs: 1000,
-  jwksCooldownSec: 30,
+  jwksCooldownSec: 0,
   jwksRefreshSec: 600,
 };
 
@@ -90,6 +90,7 @@ describe('createTokenVerifier', () => {
       algorithms: ['RS256'],
       principalClaim: 'sub',
       requiredScopes: [],
+      tokenUse: 'access',
     };
     betaIssuer = {
       issuer: beta.issuer,
@@ -99,6 +100,7 @@ describe('createTokenVerifier', () => {
       principalClaim: 'realm_access.username',
       requiredType: 'at+jwt',
       requiredScopes: ['kafka'],
+      tokenUse: 'access',
     };
   });
 
@@ -185,6 +187,7 @@ describe('createTokenVerifier', () => {
       ['a lowercase bearer scheme', async () => `bearer ${await alphaToken()}`, 'OK'],
       ['an ES256 token where ES256 is allowed', () => bearer(betaToken({}, {}, betaEc)), 'OK'],
       ['a typ written as a media type', () => bearer(betaToken({}, { typ: 'application/at+jwt' })), 'OK'],
+      ['a Keycloak access token (payload typ Bearer)', () => bearer(alphaToken({ typ: 'Bearer' })), 'OK'],
       [
         'an aud list with one accepted audience',
         () => bearer(alphaToken({ aud: ['other', 'kafka-rest'] })),
@@ -357,6 +360,24 @@ describe('createTokenVerifier', () => {
       [
         'a missing typ where at+jwt is required',
         () => bearer(betaToken({}, { typ: undefined })),
+        'JWT_TYPE_INVALID',
+      ],
+      // Issue 11: ID tokens and other non-access tokens are refused by default.
+      [
+        'a Keycloak ID token (payload typ ID)',
+        () => bearer(alphaToken({ typ: 'ID', azp: 'alice' })),
+        'JWT_TYPE_INVALID',
+      ],
+      [
+        'a Keycloak refresh token (payload typ Refresh)',
+        () => bearer(alphaToken({ typ: 'Refresh' })),
+        'JWT_TYPE_INVALID',
+      ],
+      ['an ID token with at_hash', () => bearer(alphaToken({ at_hash: 'abc' })), 'JWT_TYPE_INVALID'],
+      ['an ID token with a nonce', () => bearer(alphaToken({ nonce: 'n-0S6_WzA2Mj' })), 'JWT_TYPE_INVALID'],
+      [
+        'a logout token by its header typ',
+        () => bearer(alphaToken({}, { typ: 'logout+jwt' })),
         'JWT_TYPE_INVALID',
       ],
       ['a missing required scope', () => bearer(betaToken({ scope: 'openid profile' })), 'JWT_SCOPE_MISSING'],
@@ -624,15 +645,13 @@ describe('createTokenVerifier', () => {
       assert.equal(issuer.countRequests('/certs'), 2);
     });
 
-    it('waits out the cooldown before refetching for an unknown kid, then the background refresh brings it in', async () => {
-      const verifier = newVerifier({ jwksCooldownSec: 30 }, {}, [config]);
+    // Issue 11: the cooldown must never lock a new key out; within the floor the lookup waits.
+    it('accepts a new key at its first use even right after a successful fetch', async () => {
+      const verifier = newVerifier({ jwksCooldownSec: 0.3 }, {}, [config]);
       assert.equal((await verifier.verify(await tokenFor(first))).ok, true);
       issuer.publish(second);
-      const token = await tokenFor(second);
-      assert.equal(codeOf(await verifier.verify(token)), 'JWT_KEY_UNKNOWN');
-      assert.equal(issuer.countRequests('/certs'), 1);
-      await verifier.refreshKeys();
-      assert.equal((await verifier.verify(token)).ok, true);
+      assert.equal((await verifier.verify(await tokenFor(second))).ok, true);
+      assert.equal(issuer.countRequests('/certs'), 2);
     });
 
     it('refuses tokens signed by a key that a background refresh found removed', async () => {
@@ -654,7 +673,7 @@ describe('createTokenVerifier', () => {
   });
 
   describe('JWKS outage', () => {
-    it('keeps verifying known kids and refuses unknown ones while the IdP is down', async () => {
+    it('keeps verifying known kids and answers unknown ones with a retryable 503 while the IdP is down', async () => {
       const issuer = await TestIdp.start('flaky');
       const [known, unknown] = await Promise.all([createTestKey('known'), createTestKey('unknown')]);
       issuer.publish(known);
@@ -675,7 +694,8 @@ describe('createTokenVerifier', () => {
         alphaClaims({ iss: issuer.issuer }),
         unknown,
       );
-      assert.equal(codeOf(await verifier.verify(stranger)), 'JWT_KEY_UNKNOWN');
+      // Retryable, not 401: the kid may belong to a key published while we could not look.
+      assert.equal(codeOf(await verifier.verify(stranger)), 'JWKS_REFRESH_FAILED');
       assert.equal(verifier.ready(), true);
       verifier.stop();
     });
@@ -688,6 +708,14 @@ describe('createTokenVerifier', () => {
       const token = await signToken({ alg: 'RS256', kid: 'k' }, alphaClaims({ iss: issuer.issuer }), key);
       assert.equal(codeOf(await verifier.verify(token)), 'JWKS_UNAVAILABLE');
       assert.equal(verifier.ready(), false);
+    });
+  });
+
+  describe('token use', () => {
+    it('accepts an ID token from an issuer configured with tokenUse any (Google)', async () => {
+      const verifier = newVerifier({}, {}, [{ ...alphaIssuer, tokenUse: 'any' }]);
+      const token = await alphaToken({ typ: 'ID', at_hash: 'x' });
+      assert.equal((await verifier.verify(token)).ok, true);
     });
   });
 

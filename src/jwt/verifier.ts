@@ -6,6 +6,7 @@ import {
   type ClaimPath,
   compileClaimPath,
   hasRequiredScopes,
+  isAccessToken,
   isIssuedInFuture,
   readPrincipal,
 } from './claim-rules.ts';
@@ -72,6 +73,7 @@ interface TrustedIssuer {
   readonly algorithms: ReadonlySet<string>;
   readonly principalPath: ClaimPath;
   readonly requiredScopes: readonly string[];
+  readonly accessTokensOnly: boolean;
   readonly verifyOptions: Readonly<JWTVerifyOptions>;
 }
 
@@ -110,6 +112,7 @@ export function createTokenVerifier(
       algorithms: new Set(issuer.algorithms),
       principalPath: compileClaimPath(issuer.principalClaim),
       requiredScopes: issuer.requiredScopes,
+      accessTokensOnly: issuer.tokenUse !== 'any',
       verifyOptions: Object.freeze({
         issuer: issuer.issuer,
         audience: issuer.audiences,
@@ -184,6 +187,10 @@ export function createTokenVerifier(
       return deny(mapped.code, mapped.reason);
     }
 
+    // An ID token proves a login to its client, not a grant to call Kafka (issue 11).
+    if (issuer.accessTokensOnly && !isAccessToken(header, claims)) {
+      return deny('JWT_TYPE_INVALID', 'expected an access token, not an ID token or another token type');
+    }
     if (isIssuedInFuture(claims, Math.floor(verifiedAtMs / 1000), jwt.clockSkewSec)) {
       return deny('JWT_NOT_YET_VALID', 'the token is not valid yet (nbf or iat in the future)');
     }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { KafkaConfig, logLevel as LogLevel, SASLOptions } from 'kafkajs';
+import type { KafkaConfig, logLevel as LogLevel, Mechanism, SASLOptions } from 'kafkajs';
 import kafkajs from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
@@ -28,7 +28,7 @@ function logCreatorFor(logger: Logger): KafkaConfig['logCreator'] {
 export function createKafkaClient(
   settings: KafkaSettings,
   clientId: string,
-  sasl: SASLOptions,
+  sasl: SASLOptions | Mechanism,
   logger: Logger,
   reauthenticationThresholdMs = 10_000,
 ): KafkaClient {

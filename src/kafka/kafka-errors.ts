@@ -1,4 +1,5 @@
 import { type ErrorCode, ServiceError } from '../errors.ts';
+import { isTokenRejection } from './oauthbearer-authenticator.ts';
 
 /**
  * kafkajs errors, translated at the boundary of the module that owns kafkajs. Nothing outside
@@ -86,6 +87,19 @@ function innermost(err: KafkaJsErrorShape): KafkaJsErrorShape {
   return current;
 }
 
+/** Our OAUTHBEARER refusal, wherever kafkajs's retries and aggregates put it. */
+function findTokenRejection(err: KafkaJsErrorShape): (Error & { brokerReason: string }) | undefined {
+  const queue: unknown[] = [err];
+  for (let seen = 0; queue.length > 0 && seen < 16; seen++) {
+    const current = queue.shift();
+    if (typeof current !== 'object' || current === null) continue;
+    if (isTokenRejection(current)) return current;
+    const shape = current as KafkaJsErrorShape;
+    queue.push(shape.originalError, shape.cause, ...(shape.errors ?? []));
+  }
+  return undefined;
+}
+
 /** Translates anything kafkajs threw into a KafkaError (already-translated errors pass through). */
 export function translateKafkaError(err: unknown): KafkaError {
   if (err instanceof KafkaError) return err;
@@ -93,6 +107,18 @@ export function translateKafkaError(err: unknown): KafkaError {
   const shape = (
     typeof err === 'object' && err !== null ? err : { message: String(err) }
   ) as KafkaJsErrorShape;
+  const rejection = findTokenRejection(shape);
+  if (rejection !== undefined) {
+    // The broker refused a token we verified (other audience, issuer or keys): the caller's
+    // credentials, not an outage, so 401 and never a retry (issue 11).
+    return new KafkaError(
+      'KAFKA_TOKEN_REJECTED',
+      rejection.message,
+      'SASL_AUTHENTICATION_FAILED',
+      false,
+      err,
+    );
+  }
   const inner = innermost(shape);
   const type = inner.type ?? null;
   const message = inner.message ?? shape.message ?? 'Kafka error';

@@ -158,7 +158,12 @@ export async function produceRecords(
     }
   } catch (err) {
     const failure = translateKafkaError(err);
-    if (failure.code === 'KAFKA_AUTHZ_FAILED' || failure.code === 'KAFKA_AUTH_FAILED') throw failure;
+    if (
+      failure.code === 'KAFKA_AUTHZ_FAILED' ||
+      failure.code === 'KAFKA_AUTH_FAILED' ||
+      failure.code === 'KAFKA_TOKEN_REJECTED'
+    )
+      throw failure;
     const retriable = failure.retriable || failure.code === 'KAFKA_UNAVAILABLE';
     for (const indexes of byPartition.values()) {
       for (const i of indexes)

@@ -1,10 +1,11 @@
-import type { Admin, Producer, SASLOptions } from 'kafkajs';
+import type { Admin, Mechanism, Producer, SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { ServiceError } from '../errors.ts';
 import type { SessionCloseReason } from '../metrics/metrics.ts';
 import { createKafkaClient, type KafkaClient } from './kafka-client.ts';
 import { translateKafkaError } from './kafka-errors.ts';
+import { createOauthBearerMechanism } from './oauthbearer-authenticator.ts';
 
 /**
  * One caller's Kafka identity: a kafkajs client that authenticates with SASL/OAUTHBEARER using
@@ -61,16 +62,15 @@ export class KafkaSession {
     this.token = credentials?.token ?? '';
     this.expiresAtMs = credentials?.expiresAtMs ?? Number.POSITIVE_INFINITY;
     this.lastUsedMs = this.now();
-    const sasl: SASLOptions = options.sasl ?? {
-      mechanism: 'oauthbearer',
-      oauthBearerProvider: async () => {
+    const sasl: SASLOptions | Mechanism =
+      options.sasl ??
+      createOauthBearerMechanism(async () => {
         // Nothing runs on an expired token: refuse to hand one to kafkajs.
         if (this.now() >= this.expiresAtMs) {
           throw new ServiceError('JWT_EXPIRED', 'the session token expired');
         }
         return { value: this.token };
-      },
-    };
+      });
     this.client = createKafkaClient(
       settings,
       `tollgate-${identity.principal}`,

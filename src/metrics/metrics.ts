@@ -174,6 +174,7 @@ export class Metrics {
     for (const code of [
       'KAFKA_UNAVAILABLE',
       'KAFKA_AUTH_FAILED',
+      'KAFKA_TOKEN_REJECTED',
       'KAFKA_AUTHZ_FAILED',
       'KAFKA_ERROR',
     ] as const) {

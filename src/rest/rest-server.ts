@@ -217,7 +217,16 @@ export function createRestServer(deps: RestServerDeps): Server {
   }
 
   function fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
-    if (err instanceof KafkaError) metrics.kafkaErrors.labels(err.code).inc();
+    if (err instanceof KafkaError) {
+      metrics.kafkaErrors.labels(err.code).inc();
+      if (err.code === 'KAFKA_TOKEN_REJECTED') {
+        // The broker's reason (status and message, never the token): Tollgate and Kafka disagree.
+        logger.warn(
+          { event: 'kafka_token_rejected', reason: err.message },
+          'Kafka refused a token Tollgate accepted',
+        );
+      }
+    }
     let answer: ReturnType<typeof renderRestError>;
     if (err instanceof ServiceError) {
       answer = renderRestError(err.code, err.message);

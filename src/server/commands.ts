@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { readAclFile } from '../acl/acl-file.ts';
 import { ConfigError, configPath, loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
+import { findTimerWarnings } from '../config/timer-warnings.ts';
 import { Metrics } from '../metrics/metrics.ts';
 import { createProcessChecker, createSharedVerifier, startAclSource, startAuthz } from './authz-process.ts';
 import { runExplain } from './explain.ts';
@@ -107,6 +108,7 @@ export async function runServerCommand(command: Command, argv: string[]): Promis
       );
       return 1;
     }
+    for (const warning of findTimerWarnings(config)) process.stderr.write(`tollgate: warning: ${warning}\n`);
     process.stdout.write(
       `configuration ok: ${config.issuers.length} issuer(s), mode ${config.mode}, ` +
         `${acl.file.acls.length} ACL entries in ${config.acl.file}\n`,
@@ -116,6 +118,7 @@ export async function runServerCommand(command: Command, argv: string[]): Promis
   if (command === 'explain') return runExplain(config, values);
 
   const logger = createLogger(config.log.level, `tollgate-${command}`);
+  for (const warning of findTimerWarnings(config)) logger.warn({ event: 'config_warning' }, warning);
   const metrics = new Metrics();
   const verifier = createSharedVerifier(config, metrics, logger);
   verifier.start();

@@ -645,7 +645,7 @@ describe('authz through real Envoy (integration)', function () {
       assert.equal((await through('POST', '/topics/orders.eu', bearer(newToken))).reply.status, 200);
     });
 
-    it('survives an outage: known keys keep working, an unknown kid fails closed', async () => {
+    it('survives an outage: known keys keep working, an unknown kid fails closed with a retryable 503', async () => {
       issuer!.jwksDown = true;
       try {
         // Fresh tokens (not in the verified-token cache), signed by keys fetched before.
@@ -659,8 +659,11 @@ describe('authz through real Envoy (integration)', function () {
         const fetches = issuer!.jwksFetches;
         const { reply, upstream: got } = await through('POST', '/topics/orders.eu', bearer(unknownKid));
         assert.equal(got, null);
-        assert.equal(reply.status, 401);
-        assert.equal(errorBody(reply).error_code, 40101);
+        // Issue 11: retryable 503, not a 401 that makes a client discard a token that may be good.
+        assert.equal(reply.status, 503);
+        assert.equal(errorBody(reply).error_code, 50301);
+        assert.match(String(reply.headers['retry-after']), /^[1-9][0-9]*$/);
+        assert.equal(reply.headers['www-authenticate'], undefined);
         assert.ok(issuer!.jwksFetches > fetches, 'the verifier tried to fetch the keys');
       } finally {
         issuer!.jwksDown = false;

@@ -62,6 +62,8 @@ export class TestIdp {
   jwksStatus: number | undefined;
   /** When set, the JWKS endpoint answers 200 with this raw body. */
   jwksBody: string | undefined;
+  /** When set, the JWKS answer carries this Cache-Control header. */
+  cacheControl: string | undefined;
   readonly #server: Server;
   #keys: TestKey[];
   #port: number;
@@ -72,6 +74,7 @@ export class TestIdp {
     this.discoveryIssuer = undefined;
     this.jwksStatus = undefined;
     this.jwksBody = undefined;
+    this.cacheControl = undefined;
     this.#keys = [];
     this.#port = 0;
     this.#server = createServer((req, res) => this.#handle(req, res));
@@ -88,6 +91,11 @@ export class TestIdp {
     await once(this.#server, 'listening');
     this.#port = (this.#server.address() as AddressInfo).port;
     this.issuer = `http://127.0.0.1:${this.#port}/realms/${realm}`;
+  }
+
+  /** Listens again on the port it had before close(): an IdP restart. */
+  async restart(): Promise<void> {
+    await this.listen(this.#port, new URL(this.issuer).pathname.split('/').at(-1)!);
   }
 
   get jwksUrl(): string {
@@ -132,7 +140,10 @@ export class TestIdp {
       if (this.jwksStatus !== undefined) this.#json(res, this.jwksStatus, { error: 'unavailable' });
       else if (this.jwksBody !== undefined)
         res.writeHead(200, { 'content-type': 'application/json' }).end(this.jwksBody);
-      else this.#json(res, 200, { keys: this.#keys.map((key) => key.publicJwk) });
+      else {
+        if (this.cacheControl !== undefined) res.setHeader('cache-control', this.cacheControl);
+        this.#json(res, 200, { keys: this.#keys.map((key) => key.publicJwk) });
+      }
     } else {
       this.#json(res, 404, { error: 'not found' });
     }
