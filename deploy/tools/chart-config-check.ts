@@ -21,6 +21,9 @@ const CHART_DEFAULTS: Record<string, string> = {
   'kafka.brokers': 'an in-cluster bootstrap address instead of 127.0.0.1:9092',
   'kafka.caFile': 'empty: filled in from kafkaCaSecret',
   'kafka.serviceAccount': 'empty: none unless set',
+  'authz.httpListen': 'all addresses: the kubelet probes /healthz there (a bare Tollgate: loopback)',
+  'shutdown.drainDelayMs': 'serve through the Envoy sidecar\'s drain (envoy.drainTimeSec + 1 s) at SIGTERM',
+  'shutdown.envoyAdminUrl': 'empty: filled in with the sidecar\'s admin address when envoy.enabled',
 };
 
 type Tree = Record<string, unknown>;
@@ -119,6 +122,8 @@ function stripEmpty(config: Tree): Tree {
   if (!kafka.caFile) delete kafka.caFile;
   if (isObject(kafka.serviceAccount) && Object.keys(kafka.serviceAccount).length === 0)
     delete kafka.serviceAccount;
+  const shutdown = copy.shutdown as Tree | undefined;
+  if (shutdown && !shutdown.envoyAdminUrl) delete shutdown.envoyAdminUrl;
   return copy;
 }
 

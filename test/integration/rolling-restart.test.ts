@@ -110,7 +110,25 @@ describe('rolling restart (issue 9)', function () {
     assert.ok(acks.length >= 40, `the produce loop runs before the restart (${acks.length} acks)`);
     const logBefore = readFileSync(`${stackValue('STACK_DIR')}/logs/tollgate.log`, 'utf8').length;
     const acksBefore = acks.length;
+    // Readiness during the drain: it must turn false while requests are still being served.
+    const readyz = `${stackValue('AUTHZ_HTTP_URL')}/readyz`;
+    let notReadyAt: number | null = null;
+    let lastAckWhileNotReady = 0;
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        const status = await fetch(readyz, { signal: AbortSignal.timeout(2000) }).then(
+          (r) => r.status,
+          () => 0,
+        );
+        if (status === 503 && notReadyAt === null) notReadyAt = acks.length;
+        if (status === 503) lastAckWhileNotReady = acks.length;
+        await sleep(100);
+      }
+    })();
     const restart = await runScript(['restart-gateway']);
+    polling = false;
+    await poller;
     assert.equal(restart.code, 0, restart.output);
     const acksAtRestart = acks.length;
     // Traffic after the restart reaches the new Tollgate.
@@ -130,6 +148,8 @@ describe('rolling restart (issue 9)', function () {
         `${acks.length - acksAtRestart} after it), ${refused} connection refusals retried, ${failures.length} failures`,
     );
     assert.deepEqual(failures, [], 'no client request failed during the drain');
+    assert.ok(notReadyAt !== null, '/readyz answered 503 during the drain');
+    assert.ok(lastAckWhileNotReady > notReadyAt!, 'requests were still served after readiness turned false');
     assert.ok(exitMs < 15_000, `SIGTERM to exit ${exitMs} ms, well inside the 30 s grace period`);
     assert.ok(acks.length >= acksAtRestart + 40, 'the restarted gateway serves the loop again');
 

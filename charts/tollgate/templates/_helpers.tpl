@@ -98,10 +98,14 @@ key as set: an empty serviceAccount would ask for an oauthbearer identity).
 {{/*
 NODE_OPTIONS sizing V8's old space from a container's memory limit (README, "Memory"): 60 %
 of it, leaving the rest for buffers (request bodies, Kafka batches live outside the heap), code
-and Node itself. No limit, no flag. Units: Ki, Mi, Gi, or plain bytes.
+and Node itself. No limit, or a NODE_OPTIONS of your own in extraEnv: no flag from here.
+Units: Ki, Mi, Gi, or plain bytes. Takes (dict "resources" ... "extraEnv" ...).
 */}}
 {{- define "tollgate.heapEnv" -}}
-{{- $limit := dig "limits" "memory" "" . | toString }}
+{{- $own := false }}
+{{- range .extraEnv }}{{ if eq .name "NODE_OPTIONS" }}{{ $own = true }}{{ end }}{{ end }}
+{{- $limit := dig "limits" "memory" "" (.resources | default dict) | toString }}
+{{- if $own }}{{ $limit = "" }}{{ end }}
 {{- $mib := 0 }}
 {{- if hasSuffix "Gi" $limit }}{{ $mib = mul (trimSuffix "Gi" $limit | int) 1024 }}
 {{- else if hasSuffix "Mi" $limit }}{{ $mib = trimSuffix "Mi" $limit | int }}
