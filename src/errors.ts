@@ -35,6 +35,7 @@ export const ERROR_CODES = [
   'KAFKA_ERROR',
   'LIMIT_REACHED',
   'INTERNAL',
+  'OVERLOADED',
   // REST resources and consumer state.
   'TOPIC_NOT_FOUND',
   'PARTITION_NOT_FOUND',
@@ -84,6 +85,8 @@ export const CODE_INFO: Readonly<Record<ErrorCode, CodeInfo>> = Object.freeze({
   KAFKA_ERROR: { http: 500, restCode: 50002, authentication: false },
   LIMIT_REACHED: { http: 429, restCode: 42901, authentication: false },
   INTERNAL: { http: 500, restCode: 500, authentication: false },
+  // Too much work in flight: refused before any work, with Retry-After (issue #14).
+  OVERLOADED: { http: 503, restCode: 503, authentication: false },
   TOPIC_NOT_FOUND: { http: 404, restCode: 40401, authentication: false },
   PARTITION_NOT_FOUND: { http: 404, restCode: 40402, authentication: false },
   CONSUMER_NOT_FOUND: { http: 404, restCode: 40403, authentication: false },

@@ -40,6 +40,7 @@ const MESSAGES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   KAFKA_ERROR: 'Kafka error',
   LIMIT_REACHED: 'A limit was reached',
   INTERNAL: 'Internal server error',
+  OVERLOADED: 'Too many requests in flight; retry after the time in Retry-After',
   TOPIC_NOT_FOUND: 'Topic not found',
   PARTITION_NOT_FOUND: 'Partition not found',
   CONSUMER_NOT_FOUND: 'Consumer instance not found',

@@ -3,9 +3,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import grpc from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
+import type { ShedReason } from '../metrics/metrics.ts';
 import type { AuthzService } from './authz-service.ts';
 import type { CheckInput, CheckOutcome } from './check.ts';
 import { denialFor } from './denial.ts';
+import { InFlightLimit, isPastDeadline } from './in-flight-limit.ts';
 
 /**
  * Envoy's ext_authz v3 gRPC API (envoy.service.auth.v3.Authorization/Check) and
@@ -17,7 +19,7 @@ const require = createRequire(import.meta.url);
 const XDS_DEPS = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
 const OWN_PROTOS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'proto');
 
-const LOADER_OPTIONS: protoLoader.Options = {
+export const LOADER_OPTIONS: protoLoader.Options = {
   keepCase: true,
   longs: String,
   enums: String,
@@ -142,11 +144,19 @@ export interface GrpcServerHandle {
   stop(graceMs: number): Promise<void>;
 }
 
+export interface GrpcServerOptions {
+  /** Checks being worked on at once; above it a Check is refused with UNAVAILABLE. 0: no limit. */
+  readonly maxConcurrentChecks: number;
+  /** Called for every Check refused before any work. */
+  readonly onShed?: (reason: ShedReason) => void;
+}
+
 export async function startGrpcServer(
   listen: string,
   service: AuthzService,
   principalHeader: string,
   isReady: () => boolean,
+  options: GrpcServerOptions = { maxConcurrentChecks: 0 },
 ): Promise<GrpcServerHandle> {
   const authDef = protoLoader.loadSync('envoy/service/auth/v3/external_auth.proto', LOADER_OPTIONS);
   const healthDef = protoLoader.loadSync('grpc/health/v1/health.proto', LOADER_OPTIONS);
@@ -160,16 +170,40 @@ export async function startGrpcServer(
     'grpc.max_receive_message_length': 1024 * 1024,
   });
 
+  const limit = new InFlightLimit(options.maxConcurrentChecks);
   server.addService(authPkg.envoy.service.auth.v3.Authorization.service, {
     Check(
       call: grpc.ServerUnaryCall<CheckRequestShape, unknown>,
       callback: grpc.sendUnaryData<Record<string, unknown>>,
     ) {
+      // Overload: refuse before any work (no token verification, no ACL lookup). Every RPC
+      // error is an ext_authz error to Envoy, which answers status_on_error (503 in
+      // deploy/envoy/envoy.yaml) — never an allow, with failure_mode_allow off.
+      if (isPastDeadline(call.getDeadline(), Date.now())) {
+        // Envoy has stopped waiting for this answer: working on it only delays the next ones.
+        options.onShed?.('deadline');
+        callback({
+          code: grpc.status.DEADLINE_EXCEEDED,
+          details: 'deadline passed before the check started',
+        });
+        return;
+      }
+      if (!limit.tryAcquire()) {
+        options.onShed?.('concurrency');
+        callback({ code: grpc.status.UNAVAILABLE, details: 'overloaded: too many checks in flight' });
+        return;
+      }
       const { input, requestId } = toCheckInput(call.request);
       service.decide(input, 'grpc', requestId).then(
-        (outcome) => callback(null, toCheckResponse(outcome, principalHeader)),
+        (outcome) => {
+          limit.release();
+          callback(null, toCheckResponse(outcome, principalHeader));
+        },
         // Unreachable (decide never rejects); if it did, an RPC error is a denial for Envoy.
-        () => callback({ code: grpc.status.INTERNAL, details: 'check failed' }),
+        () => {
+          limit.release();
+          callback({ code: grpc.status.INTERNAL, details: 'check failed' });
+        },
       );
     },
   });

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { CompiledAcls } from '../acl/acl-compile.ts';
 import type { Checker } from '../authz/check.ts';
 import { denialFor } from '../authz/denial.ts';
+import { InFlightLimit } from '../authz/in-flight-limit.ts';
 import { type KnownRoute, mapRoute, type RouteId } from '../authz/route-map.ts';
 import type { Config } from '../config/schema.ts';
 import { ServiceError } from '../errors.ts';
@@ -14,6 +15,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { assertNoBody, parseJsonObject, readBody } from './body.ts';
 import * as consumers from './consumer-routes.ts';
 import { type EmbeddedFormat, negotiateAccept, requestFormat } from './media.ts';
+import { refuseOverloaded } from './overload.ts';
 import type { RequestContext } from './request-context.ts';
 import { send, sendJson } from './respond.ts';
 import { fromServiceError, RestError } from './rest-error.ts';
@@ -238,11 +240,19 @@ export function createRestServer(deps: RestServerDeps): Server {
     );
   }
 
+  const limit = new InFlightLimit(config.rest.maxInFlightRequests);
   const server = createServer((req, res) => {
+    // Overload: refuse before reading the body or checking the token, rather than queue.
+    if (!limit.tryAcquire()) {
+      metrics.shed.labels('rest', 'concurrency').inc();
+      refuseOverloaded(req, res, config.rest.overloadRetryAfterSec);
+      return;
+    }
     const started = process.hrtime.bigint();
     const routeLabel = { id: 'unknown' };
     inFlight.add(res);
     res.on('close', () => {
+      limit.release();
       inFlight.delete(res);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.restRequests.labels(routeLabel.id, req.method ?? 'GET', String(res.statusCode)).inc();

@@ -61,6 +61,10 @@ export async function startAuthz(
     service,
     config.authz.principalHeader,
     ready,
+    {
+      maxConcurrentChecks: config.authz.maxConcurrentChecks,
+      onShed: (reason) => metrics.shed.labels('authz', reason).inc(),
+    },
   );
   const http: Server = createAuthHttpServer(service, {
     principalHeader: config.authz.principalHeader,
