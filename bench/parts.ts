@@ -1,5 +1,6 @@
 import type { BenchPart } from './harness/results.ts';
 import { checkIsolation } from './parts/check-isolation.ts';
+import { checkScale } from './parts/check-scale.ts';
 import { checkVsOpa } from './parts/check-vs-opa.ts';
 import { restDataPath } from './parts/rest-data-path.ts';
 import { sessionsAtScale } from './parts/sessions-at-scale.ts';
@@ -12,6 +13,7 @@ import { throughEnvoy } from './parts/through-envoy.ts';
 export const PARTS: readonly BenchPart[] = [
   checkIsolation,
   checkVsOpa,
+  checkScale,
   throughEnvoy,
   restDataPath,
   sessionsAtScale,
