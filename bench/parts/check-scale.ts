@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import grpc from '@grpc/grpc-js';
 import {
   ALLOCATION_NODE_FLAGS,
@@ -10,10 +11,11 @@ import type { BenchContext } from '../harness/context.ts';
 import { authorizationDefinition } from '../harness/envoy-protos.ts';
 import { runGrpcLoad } from '../harness/grpc-load.ts';
 import { type LoadResult, medianOf } from '../harness/load-result.ts';
+import { freePorts } from '../harness/ports.ts';
 import { createPrincipalFixture } from '../harness/principal-fixture.ts';
-import { priorityNote, waitForIdle } from '../harness/processes.ts';
+import { answers200, priorityNote, startProcess, waitForIdle, waitUntil } from '../harness/processes.ts';
 import type { BenchPart, PartResult, TargetVerdict } from '../harness/results.ts';
-import { startTollgateAuthz } from '../harness/tollgate-authz.ts';
+import { REPO_ROOT, startTollgateAuthz, tollgateNodeFlags } from '../harness/tollgate-authz.ts';
 import { errorsCell, ms, rateLabel, rps, spreadCell, table } from '../report/markdown.ts';
 
 /**
@@ -29,6 +31,13 @@ const TARGET_BYTES_PER_CHECK = 4096;
 const PRINCIPALS = 10000;
 const CHECKS_PER_WINDOW = 1000;
 const ALLOCATION_WINDOWS = 5;
+const FLOOR_SERVER = join(REPO_ROOT, 'bench', 'harness', 'allocation-floor-server.ts');
+
+type Floor = 'grpc-js' | 'http2';
+const FLOOR_LABEL: Record<Floor, string> = {
+  'grpc-js': "floor: Tollgate's gRPC server (grpc-js), a Check that does nothing",
+  http2: 'floor: node:http2 alone, pre-encoded answer, no decoding',
+};
 
 interface ScalePoint {
   readonly rate: number | null;
@@ -38,6 +47,8 @@ interface ScalePoint {
 
 interface CheckScaleData {
   readonly allocation: AllocationResult;
+  /** The same measurement against servers that do no work: the transport's share. */
+  readonly floors: Partial<Record<Floor, AllocationResult>>;
   readonly principals: number;
   readonly mintSec: number;
   readonly aclRules: number;
@@ -48,6 +59,41 @@ interface CheckScaleData {
 
 function jsonRequests(file: string): unknown[] {
   return JSON.parse(readFileSync(file, 'utf8')) as unknown[];
+}
+
+async function measureFloor(
+  ctx: BenchContext,
+  kind: Floor,
+  requests: readonly unknown[],
+): Promise<AllocationResult> {
+  const ports = await freePorts(['grpc', 'metrics'] as const);
+  const metricsUrl = `http://127.0.0.1:${ports.metrics}/metrics`;
+  const proc = startProcess({
+    name: `floor-${kind}`,
+    command: process.execPath,
+    args: [
+      ...tollgateNodeFlags(),
+      ...ALLOCATION_NODE_FLAGS,
+      FLOOR_SERVER,
+      kind,
+      String(ports.grpc),
+      String(ports.metrics),
+    ],
+    cpu: ctx.pinning.server,
+    logFile: join(ctx.runDir, `floor-${kind}.log`),
+  });
+  try {
+    await waitUntil(`floor ${kind}`, () => answers200(metricsUrl), 20000, proc);
+    return await measureCheckAllocation({
+      grpcTarget: `127.0.0.1:${ports.grpc}`,
+      metricsUrl,
+      requests,
+      checksPerWindow: CHECKS_PER_WINDOW,
+      windows: ALLOCATION_WINDOWS,
+    });
+  } finally {
+    await proc.stop();
+  }
 }
 
 async function run(ctx: BenchContext): Promise<PartResult> {
@@ -80,6 +126,15 @@ async function run(ctx: BenchContext): Promise<PartResult> {
     `part scale: ${Math.round(allocation.bytesPerCheck)} bytes per cached Check (windows ` +
       `${allocation.windows.map((b) => Math.round(b)).join(', ')}; ${allocation.droppedWindows} dropped for a GC)`,
   );
+  const floors: Partial<Record<Floor, AllocationResult>> = {};
+  for (const kind of ['grpc-js', 'http2'] as const) {
+    floors[kind] = await measureFloor(
+      ctx,
+      kind,
+      jsonRequests(fx.checkPools.cached.jsonFileFor('allocation')),
+    );
+    ctx.log(`part scale: ${FLOOR_LABEL[kind]}: ${Math.round(floors[kind].bytesPerCheck)} bytes per call`);
+  }
 
   ctx.log(`part scale: minting tokens and ACLs for ${PRINCIPALS.toLocaleString('en-US')} principals`);
   const principals = await createPrincipalFixture(fx.tokens.issuer, PRINCIPALS, ctx.runDir);
@@ -152,6 +207,7 @@ async function run(ctx: BenchContext): Promise<PartResult> {
 
   const data: CheckScaleData = {
     allocation,
+    floors,
     principals: PRINCIPALS,
     mintSec: principals.mintSec,
     aclRules: principals.table.rules.length,
@@ -163,7 +219,9 @@ async function run(ctx: BenchContext): Promise<PartResult> {
       target: `Cached-token Check: at most ${TARGET_BYTES_PER_CHECK / 1024} KB allocated per call`,
       measured:
         `${(allocation.bytesPerCheck / 1024).toFixed(1)} KB per Check (median of ${allocation.windows.length} ` +
-        `windows of ${allocation.checksPerWindow} Checks)`,
+        `windows of ${allocation.checksPerWindow} Checks); floors: grpc-js with a no-op Check ` +
+        `${((floors['grpc-js']?.bytesPerCheck ?? Number.NaN) / 1024).toFixed(1)} KB, bare node:http2 ` +
+        `${((floors.http2?.bytesPerCheck ?? Number.NaN) / 1024).toFixed(1)} KB`,
       met: allocation.bytesPerCheck <= TARGET_BYTES_PER_CHECK,
     },
   ];
@@ -178,7 +236,8 @@ async function run(ctx: BenchContext): Promise<PartResult> {
         `${CHECKS_PER_WINDOW * 3} unmeasured first. Per window: tollgate_nodejs_heap_size_used_bytes before and after ` +
         `${CHECKS_PER_WINDOW} Checks, minus one /metrics scrape's own allocation (${Math.round(allocation.scrapeBytes / 1024)} KiB, ` +
         'measured with no Checks); a window in which tollgate_nodejs_gc_duration_seconds_count moved is dropped. ' +
-        'Median of the clean windows.',
+        'Median of the clean windows. The floors: the same measurement against servers that do no work ' +
+        '(bench/harness/allocation-floor-server.ts): the transport’s share of the figure.',
       `(b) ${PRINCIPALS.toLocaleString('en-US')} principals minted by the benchmark's issuer (bench only), ` +
         `${data.aclRules.toLocaleString('en-US')} ACL rules (three per principal, no wildcard), one RS256 token each; ` +
         `each verified once before the load, then grpc-load round robin over them: ` +
@@ -197,15 +256,20 @@ async function run(ctx: BenchContext): Promise<PartResult> {
 function render(result: PartResult): string {
   const data = result.data as CheckScaleData;
   const a = data.allocation;
+  const row = (label: string, r: AllocationResult) => [
+    label,
+    Math.round(r.bytesPerCheck).toLocaleString('en-US'),
+    r.windows.map((b) => Math.round(b).toLocaleString('en-US')).join(', '),
+    String(r.droppedWindows),
+  ];
   const allocation = table(
-    ['cached Check', 'bytes per Check', 'windows (bytes per Check)', 'dropped (GC)'],
+    ['server', 'bytes per Check (median)', `windows of ${a.checksPerWindow} Checks`, 'dropped (GC)'],
     [
-      [
-        `${a.checksPerWindow} Checks per window`,
-        Math.round(a.bytesPerCheck).toLocaleString('en-US'),
-        a.windows.map((b) => Math.round(b).toLocaleString('en-US')).join(', '),
-        String(a.droppedWindows),
-      ],
+      row('`tollgate authz`, cached token', a),
+      ...(['grpc-js', 'http2'] as const).flatMap((kind) => {
+        const floor = data.floors?.[kind];
+        return floor ? [row(FLOOR_LABEL[kind], floor)] : [];
+      }),
     ],
   );
   const rows = data.points.map((p) =>
