@@ -121,10 +121,11 @@ export async function launchTollgate(
     cwd: options.dir,
   });
   try {
+    // Generous: with part 6's 30,000-rule ACL file on a busy 2-core machine, 20 s was too short.
     await waitUntil(
       `${options.name} /readyz`,
       () => answers200(`http://127.0.0.1:${httpPort}/readyz`),
-      20000,
+      180000,
       proc,
     );
   } catch (err) {

@@ -52,6 +52,8 @@ interface CheckScaleData {
   readonly principals: number;
   readonly mintSec: number;
   readonly aclRules: number;
+  /** From start to /readyz with the principals' ACL file (load and compile included). */
+  readonly readySec: number;
   /** Verified-token cache misses during the measured runs, as a share of lookups. */
   readonly cacheMissRatio: number;
   readonly points: readonly ScalePoint[];
@@ -141,6 +143,7 @@ async function run(ctx: BenchContext): Promise<PartResult> {
   ctx.log(
     `part scale: minted in ${principals.mintSec.toFixed(1)} s; ${principals.table.rules.length} ACL rules`,
   );
+  const readyStarted = performance.now();
   const tollgate = await startTollgateAuthz({
     name: 'tollgate-principals',
     dir: ctx.runDir,
@@ -148,6 +151,10 @@ async function run(ctx: BenchContext): Promise<PartResult> {
     aclFile: principals.aclFile,
     cpu: ctx.pinning.server,
   });
+  const readySec = (performance.now() - readyStarted) / 1000;
+  ctx.log(
+    `part scale: Tollgate ready with ${principals.table.rules.length} rules in ${readySec.toFixed(1)} s`,
+  );
   const points: ScalePoint[] = [];
   let cacheMissRatio = Number.NaN;
   try {
@@ -211,6 +218,7 @@ async function run(ctx: BenchContext): Promise<PartResult> {
     principals: PRINCIPALS,
     mintSec: principals.mintSec,
     aclRules: principals.table.rules.length,
+    readySec,
     cacheMissRatio,
     points,
   };
@@ -240,7 +248,8 @@ async function run(ctx: BenchContext): Promise<PartResult> {
         '(bench/harness/allocation-floor-server.ts): the transport’s share of the figure.',
       `(b) ${PRINCIPALS.toLocaleString('en-US')} principals minted by the benchmark's issuer (bench only), ` +
         `${data.aclRules.toLocaleString('en-US')} ACL rules (three per principal, no wildcard), one RS256 token each; ` +
-        `each verified once before the load, then grpc-load round robin over them: ` +
+        `each verified once before the load, then grpc-load round robin over them (Tollgate ready with that ` +
+        `file in ${readySec.toFixed(1)} s): ` +
         `${(cacheMissRatio * 100).toFixed(1)}% cache misses in the measured runs.`,
       `${settings.durationSec} s per run, ${settings.repeats} runs per point; min / median / max shown; a point ` +
         'with errors in any run is failed; a rate above the same repeat’s saturation throughput is not run.',
