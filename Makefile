@@ -22,16 +22,16 @@ typecheck: deps ## type-check with tsc (no emit: Node runs the .ts directly)
 
 .PHONY: lint
 lint: deps ## biome lint + format check, and tsc
-	biome check src test bin
+	biome check src test bin bench
 	tsc -p tsconfig.json
 
 .PHONY: format
 format: deps ## apply biome's formatting and safe fixes
-	biome check --write src test bin
+	biome check --write src test bin bench
 
 .PHONY: test-unit
-test-unit: deps ## unit tests (pure modules, milliseconds each)
-	mocha 'src/**/*.test.ts'
+test-unit: deps ## unit tests (pure modules, milliseconds each), the benchmark harness's included
+	mocha 'src/**/*.test.ts' 'bench/**/*.test.ts'
 
 .PHONY: check
 check: lint test-unit ## the fast checks (no stack): lint, types, unit tests

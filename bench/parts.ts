@@ -1,6 +1,8 @@
 import type { BenchPart } from './harness/results.ts';
 import { checkIsolation } from './parts/check-isolation.ts';
+import { checkScale } from './parts/check-scale.ts';
 import { checkVsOpa } from './parts/check-vs-opa.ts';
+import { overload } from './parts/overload.ts';
 import { restDataPath } from './parts/rest-data-path.ts';
 import { sessionsAtScale } from './parts/sessions-at-scale.ts';
 import { throughEnvoy } from './parts/through-envoy.ts';
@@ -12,6 +14,8 @@ import { throughEnvoy } from './parts/through-envoy.ts';
 export const PARTS: readonly BenchPart[] = [
   checkIsolation,
   checkVsOpa,
+  checkScale,
+  overload,
   throughEnvoy,
   restDataPath,
   sessionsAtScale,

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { createContext, missingTools } from './harness/context.ts';
 import { stopAll } from './harness/processes.ts';
 import type { BenchResults } from './harness/results.ts';
+import { describeRevision, type Revision, revisionForRun } from './harness/revision.ts';
 import { benchSettings } from './harness/settings.ts';
 import { REPO_ROOT } from './harness/tollgate-authz.ts';
 import { machine, versions } from './harness/versions.ts';
@@ -16,10 +17,12 @@ import { writeBenchmarksMd } from './report/benchmarks-md.ts';
  * part as bench/results/<UTC timestamp>.json, then regenerates BENCHMARKS.md.
  */
 
-const USAGE = `usage: node bench/run.ts [--quick] [--parts ${PARTS.map((p) => p.id).join(',')}] [--repeats N] [--profile]
+const USAGE = `usage: node bench/run.ts [--quick] [--parts ${PARTS.map((p) => p.id).join(',')}] [--repeats N] [--duration SEC] [--allow-dirty] [--profile]
   --quick     every part in a few minutes (fewer rates, shorter runs)
   --parts     a comma-separated subset (default: all)
-  --repeats   runs per measurement (default: 2 quick, 3 full); medians are quoted
+  --repeats   runs per measurement (default: 2 quick, 3 full); min / median / max are shown
+  --duration  seconds per load run and warm-up (a smoke run of the harness, not a measurement)
+  --allow-dirty  run on a working tree with uncommitted changes (recorded and shown in the report)
   --profile   run Tollgate under node --cpu-prof (profiles in bench/tmp/<run>/)
   --loadgen   Check load generator for parts check and opa: grpc-load (default) or ghz
 `;
@@ -37,6 +40,8 @@ async function main(): Promise<number> {
       quick: { type: 'boolean', default: false },
       parts: { type: 'string' },
       repeats: { type: 'string' },
+      duration: { type: 'string' },
+      'allow-dirty': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       loadgen: { type: 'string', default: 'grpc-load' },
       help: { type: 'boolean', short: 'h' },
@@ -57,6 +62,21 @@ async function main(): Promise<number> {
     process.stderr.write('bench: --repeats: expected an integer 1..9\n');
     return 2;
   }
+  const durationSec = values.duration === undefined ? undefined : Number(values.duration);
+  if (
+    durationSec !== undefined &&
+    !(Number.isInteger(durationSec) && durationSec >= 1 && durationSec <= 600)
+  ) {
+    process.stderr.write('bench: --duration: expected whole seconds 1..600\n');
+    return 2;
+  }
+  let revision: Revision;
+  try {
+    revision = revisionForRun(values['allow-dirty']);
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n`);
+    return 2;
+  }
   const parts = PARTS.filter((p) => wanted.includes(p.id));
   const startedAt = new Date();
   const runId = utcStamp(startedAt);
@@ -64,7 +84,7 @@ async function main(): Promise<number> {
     process.stderr.write('bench: --loadgen: expected grpc-load or ghz\n');
     return 2;
   }
-  const settings = benchSettings(values.quick, repeats, values.loadgen);
+  const settings = benchSettings(values.quick, repeats, values.loadgen, durationSec);
   const ctx = createContext(settings, runId, values.profile);
   const missing = missingTools(ctx.tools).filter((tool) =>
     parts.some((p) => p.needs.includes(tool as never)),
@@ -82,6 +102,7 @@ async function main(): Promise<number> {
     settings,
     machine: machine(),
     versions: versions(ctx.tools),
+    revision,
     pinning: ctx.pinning,
     parts: {},
   };
@@ -96,12 +117,13 @@ async function main(): Promise<number> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       ctx.log(`${signal}: stopping every process this run started`);
-      stopAll().finally(() => process.exit(130));
+      Promise.allSettled([stopAll(), ctx.close()]).finally(() => process.exit(130));
     });
   }
   ctx.log(
     `run ${runId}: ${settings.mode}, parts ${parts.map((p) => p.id).join(', ')}; scratch ${ctx.runDir}`,
   );
+  ctx.log(`revision ${describeRevision(revision)}`);
   let failed = false;
   try {
     for (const part of parts) {

@@ -133,6 +133,18 @@ const CATALOGUE = {
   ),
   LIMIT_REACHED: answer(429, 42901, RPC.PERMISSION_DENIED, 'A limit was reached'),
   INTERNAL: answer(500, 500, RPC.UNAVAILABLE, 'Internal server error', 'hidden'),
+  // Too much work in flight: refused before any work (issue 14). The REST process sends
+  // rest.overloadRetryAfterSec instead of this default.
+  OVERLOADED: retryable(
+    answer(
+      503,
+      503,
+      RPC.UNAVAILABLE,
+      'Too many requests in flight; retry after the time in Retry-After',
+      'hidden',
+    ),
+    1,
+  ),
   // REST resources and consumer state.
   TOPIC_NOT_FOUND: answer(404, 40401, RPC.NOT_FOUND, 'Topic not found'),
   PARTITION_NOT_FOUND: answer(404, 40402, RPC.NOT_FOUND, 'Partition not found'),

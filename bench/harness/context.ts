@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import type { StackEnv } from '../rest/stack-env.ts';
 import { type AclTable, createAclTable, writeTollgateAclFile } from './acl-fixture.ts';
+import { createBenchStack } from './bench-stack.ts';
 import { createRequestPool, type RequestPool } from './check-requests.ts';
 import { choosePinning, type Pinning } from './processes.ts';
 import type { BenchSettings } from './settings.ts';
@@ -49,6 +51,12 @@ export interface BenchContext {
   readonly profile: boolean;
   log(message: string): void;
   fixtures(): Promise<Fixtures>;
+  /**
+   * The issuer and Kafka broker of the REST parts: started by the benchmark itself on first use
+   * (deploy/stack/stack.sh, own ports and state directory), stopped by `close()`.
+   */
+  stack(): Promise<StackEnv>;
+  /** Stops what the context started (the stack, the issuer); safe to call more than once. */
   close(): Promise<void>;
 }
 
@@ -79,6 +87,7 @@ export function createContext(settings: BenchSettings, runId: string, profile: b
     const t = ((Date.now() - started) / 1000).toFixed(0).padStart(5);
     process.stderr.write(`[bench ${t}s] ${message}\n`);
   };
+  const benchStack = createBenchStack(runDir, log);
   return {
     settings,
     pinning: choosePinning(cpus().length),
@@ -108,8 +117,12 @@ export function createContext(settings: BenchSettings, runId: string, profile: b
       })();
       return fixtures;
     },
+    stack: () => benchStack.env(),
     async close() {
-      if (fixtures) await (await fixtures).tokens.issuer.stop();
+      await Promise.allSettled([
+        benchStack.stop(),
+        fixtures?.then((f) => f.tokens.issuer.stop()) ?? Promise.resolve(),
+      ]);
     },
   };
 }

@@ -17,6 +17,8 @@ export interface GrpcLoadRun {
   readonly durationSec: number;
   readonly concurrency: number;
   readonly cpu: string | null;
+  /** Deadline of each call (grpc-timeout); default 5 s. */
+  readonly timeoutSec?: number;
 }
 
 interface GrpcLoadReport {
@@ -39,6 +41,8 @@ interface GrpcLoadReport {
 export interface GrpcLoadResult extends LoadResult {
   readonly allows: number;
   readonly denies: number;
+  /** Failed calls by gRPC status name (Unavailable, DeadlineExceeded, ...). */
+  readonly errorKinds: Readonly<Record<string, number>>;
 }
 
 export async function runGrpcLoad(run: GrpcLoadRun): Promise<GrpcLoadResult> {
@@ -52,7 +56,7 @@ export async function runGrpcLoad(run: GrpcLoadRun): Promise<GrpcLoadResult> {
     '-duration',
     `${run.durationSec}s`,
     '-timeout',
-    '5s',
+    `${run.timeoutSec ?? 5}s`,
   ];
   if (run.rps === null) args.push('-rps', '0', '-c', String(run.concurrency));
   else args.push('-rps', String(run.rps));
@@ -72,5 +76,6 @@ export async function runGrpcLoad(run: GrpcLoadRun): Promise<GrpcLoadResult> {
     sendLagP99Ms: ms(r.sendLagP99Us),
     allows: r.allows,
     denies: r.denies,
+    errorKinds: r.errorKinds ?? {},
   };
 }

@@ -1,6 +1,8 @@
 /**
- * What one load run measured, the same shape whichever generator ran it, and the median of
- * repeated runs. Latencies are milliseconds, throughput is completed requests per second.
+ * What one load run measured, the same shape whichever generator ran it, and how repeated runs
+ * of one point are summarised: min / median / max of each figure, and a point with any run that
+ * had errors is failed — its errors are the worst run's, never a median that hides them.
+ * Latencies are milliseconds, throughput is completed requests per second.
  */
 
 export interface LoadResult {
@@ -17,6 +19,27 @@ export interface LoadResult {
   readonly maxMs: number;
   /** The generator's own delay from due time to send (p99), where it reports one. */
   readonly sendLagP99Ms?: number;
+  /** In a summary of repeats (`medianOf`): how many of the runs had errors. */
+  readonly failedRuns?: number;
+}
+
+/** The range of one figure over the repeats of a point. */
+export interface Spread {
+  readonly min: number;
+  readonly median: number;
+  readonly max: number;
+}
+
+/** Min, median and max of the finite values (NaN each when there are none). */
+export function spreadOf(values: readonly number[]): Spread {
+  const finite = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (finite.length === 0) return { min: Number.NaN, median: Number.NaN, max: Number.NaN };
+  return { min: finite[0]!, median: median(finite), max: finite[finite.length - 1]! };
+}
+
+/** Runs of a point that had errors; one is enough to report the point as failed. */
+export function countFailedRuns(runs: readonly { readonly errors: number }[]): number {
+  return runs.filter((r) => !(r.errors === 0)).length;
 }
 
 /** Nearest-rank percentile of ascending `sorted` (q in 0..1). */
@@ -53,14 +76,19 @@ export function summarize(
   };
 }
 
-/** The median of each figure across repeats of the same run (the figure quoted). */
+/**
+ * The median of each figure across repeats of the same point, except errors: those are the
+ * worst run's, and `failedRuns` says how many runs had any, so a failed run is never averaged
+ * away by the others.
+ */
 export function medianOf(runs: readonly LoadResult[]): LoadResult {
   const pick = (f: (r: LoadResult) => number) => median(runs.map(f));
   return {
     targetRps: runs[0]?.targetRps ?? null,
     rps: pick((r) => r.rps),
     requests: pick((r) => r.requests),
-    errors: pick((r) => r.errors),
+    errors: runs.length === 0 ? Number.NaN : Math.max(...runs.map((r) => r.errors)),
+    failedRuns: countFailedRuns(runs),
     p50Ms: pick((r) => r.p50Ms),
     p99Ms: pick((r) => r.p99Ms),
     p999Ms: pick((r) => r.p999Ms),

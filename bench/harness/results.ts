@@ -1,4 +1,5 @@
 import type { BenchContext, Tools } from './context.ts';
+import type { Revision } from './revision.ts';
 import type { BenchSettings } from './settings.ts';
 
 /**
@@ -54,6 +55,8 @@ export interface BenchResults {
   readonly settings: BenchSettings;
   readonly machine: Machine;
   readonly versions: Readonly<Record<string, string>>;
+  /** The commit measured and whether the tree had changes (absent in results before issue #14). */
+  readonly revision?: Revision;
   readonly pinning: { readonly server: string | null; readonly loadgen: string | null };
   readonly parts: Record<string, PartResult>;
 }

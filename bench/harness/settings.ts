@@ -25,12 +25,30 @@ export interface BenchSettings {
   readonly envoyRates: readonly number[];
   /** Connections the HTTP load generator keeps open. */
   readonly httpConnections: number;
+  /** Idle sessions part 5 opens, step by step. */
+  readonly sessionSteps: readonly number[];
 }
 
+/**
+ * `durationSec` shortens every load run (and its warm-up) to that many seconds: a smoke run
+ * that proves each part works end to end, not a measurement.
+ */
 export function benchSettings(
   quick: boolean,
   repeats?: number,
   loadgen: BenchSettings['loadgen'] = 'grpc-load',
+  durationSec?: number,
+): BenchSettings {
+  const chosen = chooseSettings(quick, repeats, loadgen);
+  return durationSec === undefined
+    ? chosen
+    : { ...chosen, durationSec, warmupSec: Math.min(chosen.warmupSec, durationSec) };
+}
+
+function chooseSettings(
+  quick: boolean,
+  repeats: number | undefined,
+  loadgen: BenchSettings['loadgen'],
 ): BenchSettings {
   const common = {
     loadgen,
@@ -48,6 +66,7 @@ export function benchSettings(
         warmupSec: 3,
         checkRates: [1000, 5000],
         envoyRates: [500, 2000],
+        sessionSteps: [50, 200],
       }
     : {
         ...common,
@@ -57,5 +76,6 @@ export function benchSettings(
         warmupSec: 5,
         checkRates: [1000, 2500, 5000, 7500],
         envoyRates: [500, 1000, 2000],
+        sessionSteps: [100, 1000],
       };
 }

@@ -13,7 +13,7 @@ import { type BenchContext, WORKLOAD_LABEL, WORKLOADS, type Workload } from '../
 import { priorityNote } from '../harness/processes.ts';
 import type { BenchPart, PartResult, TargetVerdict } from '../harness/results.ts';
 import { startTollgateAuthz } from '../harness/tollgate-authz.ts';
-import { ms, rateLabel, rps, table } from '../report/markdown.ts';
+import { errorsCell, ms, rateLabel, rps, spreadCell, table } from '../report/markdown.ts';
 
 /**
  * Part 1: `tollgate authz` alone, driven over gRPC at rising fixed rates and at
@@ -108,7 +108,7 @@ async function run(ctx: BenchContext): Promise<PartResult> {
     durationSec: (Date.now() - startedAt.getTime()) / 1000,
     method: [
       loadgenNote(ctx),
-      `${ctx.settings.durationSec} s per run, ${ctx.settings.repeats} runs per point, medians quoted; ` +
+      `${ctx.settings.durationSec} s per run, ${ctx.settings.repeats} runs per point: min / median / max shown, a point with errors in any run is failed; ` +
         'saturation first, then the fixed rates up to it: a rate above the saturation throughput of ' +
         'the same repeat is not run (over capacity). After every run the server must go idle.',
       ctx.pinning.server === null
@@ -133,11 +133,23 @@ function render(result: PartResult): string {
         ? [rateLabel(p.rate), 'over capacity', '', '', '', '']
         : [
             rateLabel(p.rate),
-            rps(p.median.rps),
-            ms(p.median.p50Ms),
-            ms(p.median.p99Ms),
-            ms(p.median.p999Ms),
-            String(p.median.errors),
+            spreadCell(
+              p.runs.map((r) => r.rps),
+              rps,
+            ),
+            spreadCell(
+              p.runs.map((r) => r.p50Ms),
+              ms,
+            ),
+            spreadCell(
+              p.runs.map((r) => r.p99Ms),
+              ms,
+            ),
+            spreadCell(
+              p.runs.map((r) => r.p999Ms),
+              ms,
+            ),
+            errorsCell(p.runs),
           ],
     );
     sections.push(

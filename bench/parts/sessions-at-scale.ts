@@ -7,13 +7,7 @@ import { median, percentile } from '../harness/load-result.ts';
 import { priorityNote } from '../harness/processes.ts';
 import type { BenchPart, PartResult, TargetVerdict } from '../harness/results.ts';
 import { ms, table } from '../report/markdown.ts';
-import {
-  createTopics,
-  deleteTopics,
-  fetchAliceToken,
-  readStackEnv,
-  type StackEnv,
-} from '../rest/stack-env.ts';
+import { createTopics, deleteTopics, fetchAliceToken, type StackEnv } from '../rest/stack-env.ts';
 import { runAlone } from '../rest/standalone.ts';
 import { startTollgateServe, type TollgateServe } from '../rest/tollgate-serve.ts';
 
@@ -24,10 +18,9 @@ import { startTollgateServe, type TollgateServe } from '../rest/tollgate-serve.t
  * and broker connections), while the broker still sees `sub` = alice and accepts them. Each
  * principal produces one record, which opens its session and producer, and then leaves it idle.
  * Measured: RSS and V8 heap of the Tollgate process and its established connections to the
- * broker, at 100 and 1,000 sessions, and the latency of a request that swaps a session's token.
+ * broker, at each of the settings' session steps (100 and 1,000; quick 50 and 200), and the latency of a request that swaps a session's token.
  */
 
-const STEPS = [100, 1000] as const;
 const TARGET_SESSION_KIB = 256;
 const RECORD = Buffer.alloc(1024, 0x61).toString('base64');
 
@@ -150,9 +143,10 @@ async function mintTokens(stack: StackEnv, from: number, to: number): Promise<Ma
 
 async function run(ctx: BenchContext): Promise<PartResult> {
   const startedAt = new Date();
-  const stack = readStackEnv();
+  const stack = await ctx.stack();
   const brokerPort = Number(stack.kafkaBootstrap.split(':').pop());
-  const max = STEPS[STEPS.length - 1]!;
+  const sessionSteps = ctx.settings.sessionSteps;
+  const max = sessionSteps[sessionSteps.length - 1]!;
   const stamp = ctx.runDir.split('/').pop()!.toLowerCase();
   const topicPrefix = 'orders.bench-sessions-';
   const topic = `${topicPrefix}${stamp}`;
@@ -192,7 +186,7 @@ async function run(ctx: BenchContext): Promise<PartResult> {
     );
     const steps: Step[] = [];
     let opened = 0;
-    for (const target of STEPS) {
+    for (const target of sessionSteps) {
       const t0 = performance.now();
       const failures: number[] = [];
       await pool(opened, target, 8, async (i) => {

@@ -19,7 +19,7 @@ import {
 } from '../harness/processes.ts';
 import type { BenchPart, PartResult, TargetVerdict } from '../harness/results.ts';
 import { REPO_ROOT, startTollgateAuthz } from '../harness/tollgate-authz.ts';
-import { ms, rateLabel, rps, table } from '../report/markdown.ts';
+import { errorsCell, ms, rateLabel, rps, spreadCell, table } from '../report/markdown.ts';
 
 /**
  * Part 3: HTTP through Envoy to a trivial upstream, three ways: no authorization, Tollgate's
@@ -194,7 +194,7 @@ async function run(ctx: BenchContext): Promise<PartResult> {
         : `Envoys, upstream and Tollgate share CPU ${ctx.pinning.server}; oha runs on CPU ${ctx.pinning.loadgen}. ${priorityNote()}`,
       'jwt_authn has no check of the JWT `typ` header (Tollgate requires at+jwt) and RBAC holds only the ' +
         'rule for the benchmarked route: (c) does less than (b), it is the in-process lower bound.',
-      `${settings.durationSec} s per run, ${settings.repeats} runs per point, the three rotated; medians quoted.`,
+      `${settings.durationSec} s per run, ${settings.repeats} runs per point, the three rotated; min / median / max shown, added latency from medians; a point with errors in any run is failed.`,
     ],
     data,
     targets,
@@ -209,18 +209,31 @@ function render(result: PartResult): string {
     const a = pointAt(data, 'none', rate);
     for (const variant of ENVOY_VARIANTS) {
       const v = pointAt(data, variant, rate);
+      const vRuns = data.points[variant]?.find((p) => p.rate === rate)?.runs ?? [];
       if (!v || !a) continue;
       const plus = (x: number) => (variant === 'none' ? '–' : `+${ms(x)}`);
       rows.push([
         rateLabel(rate),
         VARIANT_LABEL[variant],
-        rps(v.rps),
-        ms(v.p50Ms),
-        ms(v.p99Ms),
-        ms(v.p999Ms),
+        spreadCell(
+          vRuns.map((r) => r.rps),
+          rps,
+        ),
+        spreadCell(
+          vRuns.map((r) => r.p50Ms),
+          ms,
+        ),
+        spreadCell(
+          vRuns.map((r) => r.p99Ms),
+          ms,
+        ),
+        spreadCell(
+          vRuns.map((r) => r.p999Ms),
+          ms,
+        ),
         plus(v.p50Ms - a.p50Ms),
         plus(v.p99Ms - a.p99Ms),
-        String(v.errors),
+        errorsCell(vRuns),
       ]);
     }
   }

@@ -7,9 +7,10 @@ import { PARTS } from '../parts.ts';
 import { table, verdict } from './markdown.ts';
 
 /**
- * BENCHMARKS.md from bench/results/*.json. Each part's section comes from the newest full run
- * that holds the part, else its newest quick run, so running one part alone refreshes only
- * that section. Run alone: `node bench/report/benchmarks-md.ts`.
+ * BENCHMARKS.md from bench/results/*.json. Every section comes from one run — the newest full
+ * run, else the newest run — so no table mixes commits or machines; a part that run did not
+ * hold says so. The run's revision heads the report, with a warning when it ran on a tree with
+ * uncommitted changes. Run alone: `node bench/report/benchmarks-md.ts`.
  */
 
 const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');
@@ -32,9 +33,20 @@ function loadResults(): BenchResults[] {
     .filter((r) => r.schema === 1);
 }
 
-function pick(all: readonly BenchResults[], partId: string): BenchResults | undefined {
-  const holding = all.filter((r) => r.parts[partId] !== undefined);
-  return holding.find((r) => r.settings.mode === 'full') ?? holding[0];
+/** The run BENCHMARKS.md reports: the newest full run, else the newest of any mode. */
+export function pickRun(all: readonly BenchResults[]): BenchResults | undefined {
+  const withParts = all.filter((r) => Object.keys(r.parts).length > 0);
+  return withParts.find((r) => r.settings.mode === 'full') ?? withParts[0];
+}
+
+/** Where the run's code came from, in one line. */
+export function revisionLine(run: BenchResults): string {
+  if (!run.revision) return 'Revision: not recorded (a run from before revisions were recorded).';
+  if (!run.revision.dirty) return `Revision: \`${run.revision.sha}\`, a clean working tree.`;
+  return (
+    `**Revision: \`${run.revision.sha}\` with uncommitted changes** (run with \`--allow-dirty\`; ` +
+    `changed: ${run.revision.changed.map((p) => `\`${p}\``).join(', ')}): these figures are not of any commit.`
+  );
 }
 
 function runLine(run: BenchResults): string {
@@ -46,7 +58,8 @@ function runLine(run: BenchResults): string {
 }
 
 export function renderBenchmarksMd(all: readonly BenchResults[]): string {
-  const chosen = PARTS.map((part) => ({ part, run: pick(all, part.id) }));
+  const picked = pickRun(all);
+  const chosen = PARTS.map((part) => ({ part, run: picked }));
   const out: string[] = [
     '# Benchmarks',
     '',
@@ -70,11 +83,10 @@ export function renderBenchmarksMd(all: readonly BenchResults[]): string {
   );
   out.push('');
 
-  const runs = [...new Set(chosen.map((c) => c.run).filter((r) => r !== undefined))];
-  if (runs.length > 0) {
+  if (picked) {
     out.push('## Machine and versions', '');
-    for (const run of runs) {
-      out.push(runLine(run), '');
+    for (const run of [picked]) {
+      out.push(runLine(run), '', revisionLine(run), '');
       out.push(
         table(
           ['component', 'version'],
@@ -91,7 +103,12 @@ export function renderBenchmarksMd(all: readonly BenchResults[]): string {
     out.push(`## ${part.title}`, '');
     const result: PartResult | undefined = run?.parts[part.id];
     if (!run || !result) {
-      out.push(`Not run yet (\`node bench/run.ts --parts ${part.id}\`).`, '');
+      out.push(
+        run
+          ? `Not in run \`${run.runId}\` (\`node bench/run.ts --parts ${part.id}\`).`
+          : `Not run yet (\`node bench/run.ts --parts ${part.id}\`).`,
+        '',
+      );
       continue;
     }
     out.push(`From run \`${run.runId}\` (${run.settings.mode}).`, '');

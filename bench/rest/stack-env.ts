@@ -5,10 +5,10 @@ import { readEnvFile } from '../../src/dev/dev-clients.ts';
 import { REPO_ROOT } from '../harness/tollgate-authz.ts';
 
 /**
- * The local stack parts 4 and 5 measure against (`make stack-up`): its broker, whose
- * OAUTHBEARER listener trusts only the stack's issuer, and that issuer's token endpoint. Read
- * from .stack/env once; the benchmark starts its own Tollgate, Envoy and bridge beside it and
- * never starts or stops the stack itself.
+ * The stack parts 4 and 5 measure against (harness/bench-stack.ts starts one per run with
+ * deploy/stack/stack.sh): its broker, whose OAUTHBEARER listener trusts only the stack's
+ * issuer, and that issuer's token endpoint, read from the stack's env file. The benchmark
+ * starts its own Tollgate, Envoy and bridge beside it.
  */
 
 export interface StackEnv {
@@ -23,16 +23,16 @@ export interface StackEnv {
   readonly aclFile: string;
 }
 
-export function readStackEnv(): StackEnv {
+export function readStackEnv(file = join(REPO_ROOT, '.stack', 'env')): StackEnv {
   let env: Map<string, string>;
   try {
-    env = readEnvFile(join(REPO_ROOT, '.stack', 'env'));
+    env = readEnvFile(file);
   } catch {
-    throw new Error('.stack/env: not found; start the local stack with `make stack-up`');
+    throw new Error(`${file}: not found`);
   }
   const need = (key: string) => {
     const value = env.get(key);
-    if (!value) throw new Error(`.stack/env: ${key} is missing`);
+    if (!value) throw new Error(`${file}: ${key} is missing`);
     return value;
   };
   return {
@@ -81,10 +81,25 @@ export async function createTopics(
   const admin = kafka.admin();
   await admin.connect();
   try {
+    // kafkajs's waitForLeaders gives up on the UNKNOWN_TOPIC_OR_PARTITION a busy broker answers
+    // for a moment after creating a topic; wait for the leaders here instead, bounded.
     await admin.createTopics({
       topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: 1 })),
-      waitForLeaders: true,
+      waitForLeaders: false,
     });
+    const names = topics.map((t) => t.topic);
+    const deadline = Date.now() + 60000;
+    for (;;) {
+      const ready = await admin
+        .fetchTopicMetadata({ topics: names })
+        .then((m) =>
+          m.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)),
+        )
+        .catch(() => false);
+      if (ready) break;
+      if (Date.now() > deadline) throw new Error(`topics ${names.join(', ')}: no leaders after 60 s`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   } finally {
     await admin.disconnect();
   }

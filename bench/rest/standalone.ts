@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { createContext } from '../harness/context.ts';
 import { stopAll } from '../harness/processes.ts';
 import type { BenchPart, BenchResults } from '../harness/results.ts';
+import { describeRevision, revisionForRun } from '../harness/revision.ts';
 import { benchSettings } from '../harness/settings.ts';
 import { REPO_ROOT } from '../harness/tollgate-authz.ts';
 import { machine, versions } from '../harness/versions.ts';
@@ -19,16 +20,20 @@ export async function runAlone(part: BenchPart): Promise<number> {
     options: {
       quick: { type: 'boolean', default: false },
       repeats: { type: 'string' },
+      duration: { type: 'string' },
+      'allow-dirty': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
     },
   });
   const repeats = values.repeats === undefined ? undefined : Number(values.repeats);
+  const durationSec = values.duration === undefined ? undefined : Number(values.duration);
+  const revision = revisionForRun(values['allow-dirty']);
   const startedAt = new Date();
   const runId = startedAt
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
-  const settings = benchSettings(values.quick, repeats);
+  const settings = benchSettings(values.quick, repeats, 'grpc-load', durationSec);
   const ctx = createContext(settings, runId, values.profile);
   const results: BenchResults = {
     schema: 1,
@@ -38,15 +43,17 @@ export async function runAlone(part: BenchPart): Promise<number> {
     settings,
     machine: machine(),
     versions: versions(ctx.tools),
+    revision,
     pinning: ctx.pinning,
     parts: {},
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      stopAll().finally(() => process.exit(130));
+      Promise.allSettled([stopAll(), ctx.close()]).finally(() => process.exit(130));
     });
   }
   ctx.log(`run ${runId}: ${settings.mode}, part ${part.id} alone; scratch ${ctx.runDir}`);
+  ctx.log(`revision ${describeRevision(revision)}`);
   try {
     results.parts[part.id] = await part.run(ctx);
   } finally {

@@ -43,23 +43,22 @@ export async function startTollgateServe(options: TollgateServeOptions): Promise
         requiredType: 'at+jwt',
       },
     ],
-    acl: { file: options.aclFile, reloadCheckMs: 60000 },
+    acl: { file: options.aclFile },
     authz: {
       grpcListen: `127.0.0.1:${ports.grpc}`,
       httpListen: `127.0.0.1:${ports.http}`,
-      logAllows: false,
     },
     metrics: { listen: `127.0.0.1:${ports.metrics}` },
     rest: { listen: `127.0.0.1:${ports.rest}` },
     kafka: { brokers: [options.kafkaBootstrap] },
-    // Idle sessions must stay up for the whole measurement (part 5 holds them for minutes).
+    // The one deviation from the shipped defaults: idle sessions must stay up for the whole
+    // measurement (part 5 holds them for minutes; the default idle close is 5 minutes).
     sessions: {
       sweepIntervalSec: 30,
       idleTimeoutSec: 3600,
       consumerIdleTimeoutSec: 3600,
       maxSessions: options.maxSessions ?? 1000,
     },
-    log: { level: 'warn' },
   };
   const proc = await launchTollgate('serve', options, config, ports.http);
   const metricsUrl = `http://127.0.0.1:${ports.metrics}/metrics`;

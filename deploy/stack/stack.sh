@@ -11,8 +11,9 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 STACK_DIR="${STACK_DIR:-$ROOT/.stack}"
 TOOLS="$ROOT/.tools"
 NODE="$TOOLS/node/bin/node"
-# --no-allocation-site-pretenuring: see deploy/docker/Dockerfile (GC pauses set the Check p99).
-TOLLGATE=("$NODE" --no-allocation-site-pretenuring "$ROOT/bin/tollgate.js")
+# Tollgate's Node flags, the same as the image's and the benchmarks' (deploy/node-flags).
+mapfile -t NODE_FLAGS < <(grep -v -e '^#' -e '^[[:space:]]*$' "$ROOT/deploy/node-flags")
+TOLLGATE=("$NODE" "${NODE_FLAGS[@]}" "$ROOT/bin/tollgate.js")
 
 ISSUER_PORT="${STACK_ISSUER_PORT:-9400}"
 KAFKA_PORT="${STACK_KAFKA_PORT:-9092}"

@@ -5,6 +5,8 @@ import grpc from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
 import { type Checker, type CheckOutcome, type CheckRequest, passes } from '../check/check.ts';
 import { CODE_INFO, errorAnswer, RPC } from '../errors.ts';
+import { InFlightLimit, isPastDeadline } from '../limits/in-flight-limit.ts';
+import type { ShedReason } from '../metrics/metrics.ts';
 import { CLIENT_ADDRESS_HEADER } from '../routes/raw-headers.ts';
 import { mapRoute } from '../routes/route-map.ts';
 
@@ -18,7 +20,7 @@ const require = createRequire(import.meta.url);
 const XDS_DEPS = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
 const OWN_PROTOS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'proto');
 
-const LOADER_OPTIONS: protoLoader.Options = {
+export const LOADER_OPTIONS: protoLoader.Options = {
   keepCase: true,
   longs: String,
   enums: String,
@@ -144,11 +146,19 @@ export interface GrpcServerHandle {
   stop(graceMs: number): Promise<void>;
 }
 
+export interface GrpcServerOptions {
+  /** Checks being worked on at once; above it a Check is refused with UNAVAILABLE. 0: no limit. */
+  readonly maxConcurrentChecks: number;
+  /** Called for every Check refused before any work. */
+  readonly onShed?: (reason: ShedReason) => void;
+}
+
 export async function startGrpcServer(
   listen: string,
   checker: Checker,
   principalHeader: string,
   isReady: () => boolean,
+  options: GrpcServerOptions = { maxConcurrentChecks: 0 },
 ): Promise<GrpcServerHandle> {
   const authDef = protoLoader.loadSync('envoy/service/auth/v3/external_auth.proto', LOADER_OPTIONS);
   const healthDef = protoLoader.loadSync('grpc/health/v1/health.proto', LOADER_OPTIONS);
@@ -162,16 +172,40 @@ export async function startGrpcServer(
     'grpc.max_receive_message_length': 1024 * 1024,
   });
 
+  const limit = new InFlightLimit(options.maxConcurrentChecks);
   server.addService(authPkg.envoy.service.auth.v3.Authorization.service, {
     Check(
       call: grpc.ServerUnaryCall<CheckRequestShape, unknown>,
       callback: grpc.sendUnaryData<Record<string, unknown>>,
     ) {
+      // Overload: refuse before any work (no token verification, no ACL lookup). Every RPC
+      // error is an ext_authz error to Envoy, which answers status_on_error (503 in
+      // deploy/envoy/envoy.yaml) — never an allow, with failure_mode_allow off.
+      if (isPastDeadline(call.getDeadline(), Date.now())) {
+        // Envoy has stopped waiting for this answer: working on it only delays the next ones.
+        options.onShed?.('deadline');
+        callback({
+          code: grpc.status.DEADLINE_EXCEEDED,
+          details: 'deadline passed before the check started',
+        });
+        return;
+      }
+      if (!limit.tryAcquire()) {
+        options.onShed?.('concurrency');
+        callback({ code: grpc.status.UNAVAILABLE, details: 'overloaded: too many checks in flight' });
+        return;
+      }
       const { request, requestId } = toCheckRequest(call.request);
       checker.check(request, { transport: 'grpc', requestId }).then(
-        (outcome) => callback(null, toCheckResponse(outcome, principalHeader, request.host)),
+        (outcome) => {
+          limit.release();
+          callback(null, toCheckResponse(outcome, principalHeader, request.host));
+        },
         // Unreachable (check never rejects); if it did, an RPC error is a denial for Envoy.
-        () => callback({ code: grpc.status.INTERNAL, details: 'check failed' }),
+        () => {
+          limit.release();
+          callback({ code: grpc.status.INTERNAL, details: 'check failed' });
+        },
       );
     },
   });

@@ -114,6 +114,11 @@ export const configSchema = z
           .regex(/^[a-z0-9-]+$/)
           .default('x-tollgate-principal'),
         logAllows: z.boolean().default(false),
+        /**
+         * Checks worked on at once; above it a Check is refused at once with gRPC UNAVAILABLE
+         * (Envoy answers its status_on_error) instead of queueing. 0: no limit.
+         */
+        maxConcurrentChecks: z.number().int().min(0).default(1024),
       })
       .strict()
       .prefault({}),
@@ -134,6 +139,13 @@ export const configSchema = z
         consumerBufferMaxBytes: z.number().int().min(1024).default(8388608),
         metadataMaxAgeMs: z.number().int().min(0).default(5000),
         shutdownTimeoutMs: z.number().int().min(0).default(20000),
+        /**
+         * Requests in flight at once (long-polling record fetches included); above it a request
+         * is answered 503 with Retry-After before its body is read. 0: no limit.
+         */
+        maxInFlightRequests: z.number().int().min(0).default(1024),
+        /** Retry-After (seconds) on a request refused for overload. */
+        overloadRetryAfterSec: z.number().int().min(1).max(3600).default(1),
       })
       .strict()
       .prefault({}),

@@ -10,6 +10,9 @@ import { ERROR_CODES, type ErrorCode } from '../errors.ts';
 export type DecisionResult = 'allow' | 'deny' | 'audit_allow';
 export type Transport = 'grpc' | 'http';
 export type SessionCloseReason = 'idle' | 'expired' | 'shutdown';
+/** Work refused before it started, to stay responsive under overload. */
+export type ShedComponent = 'authz' | 'rest';
+export type ShedReason = 'deadline' | 'concurrency';
 
 const DECISION_RESULTS: readonly DecisionResult[] = ['allow', 'deny', 'audit_allow'];
 const SESSION_CLOSE_REASONS: readonly SessionCloseReason[] = ['idle', 'expired', 'shutdown'];
@@ -37,6 +40,7 @@ export class Metrics {
   readonly tokenSwaps: client.Counter;
   readonly kafkaErrors: client.Counter<'code'>;
   readonly ready: client.Gauge<'component'>;
+  readonly shed: client.Counter<'component' | 'reason'>;
 
   private readonly decisionChildren = new Map<string, client.Counter.Internal>();
   private readonly checkChildren: Record<Transport, client.Histogram.Internal<'transport'>>;
@@ -157,6 +161,13 @@ export class Metrics {
       registers: r,
     });
 
+    this.shed = new client.Counter({
+      name: 'tollgate_requests_shed_total',
+      help: 'Requests refused before any work under overload (authz: deadline already passed or too many checks in flight; rest: too many requests in flight).',
+      labelNames: ['component', 'reason'],
+      registers: r,
+    });
+
     for (const result of DECISION_RESULTS) {
       this.decisionChildren.set(`${result}|${REASON_OK}`, this.decisions.labels(result, REASON_OK));
       for (const code of ERROR_CODES)
@@ -171,6 +182,9 @@ export class Metrics {
     this.aclReloads.labels('ok');
     this.aclReloads.labels('error');
     for (const reason of SESSION_CLOSE_REASONS) this.sessionsClosed.labels(reason);
+    this.shed.labels('authz', 'deadline');
+    this.shed.labels('authz', 'concurrency');
+    this.shed.labels('rest', 'concurrency');
     for (const code of [
       'KAFKA_UNAVAILABLE',
       'KAFKA_AUTH_FAILED',

@@ -8,12 +8,14 @@ import { KafkaError } from '../kafka/kafka-errors.ts';
 import type { KafkaSession } from '../kafka/session.ts';
 import type { SessionManager } from '../kafka/session-manager.ts';
 import { isLegalTopicName } from '../kafka/topic-name.ts';
+import { InFlightLimit } from '../limits/in-flight-limit.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { authorizationValues, clientAddress } from '../routes/raw-headers.ts';
 import { type KnownRoute, mapRoute, type RouteId } from '../routes/route-map.ts';
 import { assertNoBody, parseJsonObject, readBody } from './body.ts';
 import * as consumers from './consumer-routes.ts';
 import { type EmbeddedFormat, negotiateAccept, requestFormat } from './media.ts';
+import { refuseOverloaded } from './overload.ts';
 import type { RequestContext } from './request-context.ts';
 import { send, sendJson } from './respond.ts';
 import { renderRestError } from './rest-error.ts';
@@ -245,7 +247,14 @@ export function createRestServer(deps: RestServerDeps): Server {
     send(req, res, answer.status, answer.body, answer.contentType, answer.headers);
   }
 
+  const limit = new InFlightLimit(config.rest.maxInFlightRequests);
   const server = createServer((req, res) => {
+    // Overload: refuse before reading the body or checking the token, rather than queue.
+    if (!limit.tryAcquire()) {
+      metrics.shed.labels('rest', 'concurrency').inc();
+      refuseOverloaded(req, res, config.rest.overloadRetryAfterSec);
+      return;
+    }
     const started = process.hrtime.bigint();
     const routeLabel = { id: 'unknown' };
     // Draining: Envoy opens a fresh upstream connection for its next request instead of
@@ -253,6 +262,7 @@ export function createRestServer(deps: RestServerDeps): Server {
     if (deps.isDraining?.()) res.setHeader('connection', 'close');
     inFlight.add(res);
     res.on('close', () => {
+      limit.release();
       inFlight.delete(res);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.restRequests.labels(routeLabel.id, req.method ?? 'GET', String(res.statusCode)).inc();

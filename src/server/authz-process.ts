@@ -82,6 +82,7 @@ export async function startAuthz(
   checker: Checker,
   verifier: TokenVerifier,
   aclSource: AclSource,
+  metrics: Metrics,
   logger: Logger,
 ): Promise<AuthzHandle> {
   let draining = false;
@@ -91,6 +92,10 @@ export async function startAuthz(
     checker,
     config.authz.principalHeader,
     ready,
+    {
+      maxConcurrentChecks: config.authz.maxConcurrentChecks,
+      onShed: (reason) => metrics.shed.labels('authz', reason).inc(),
+    },
   );
   const http: Server = createAuthHttpServer(checker, {
     principalHeader: config.authz.principalHeader,

@@ -132,7 +132,7 @@ export async function runServerCommand(command: Command, argv: string[]): Promis
     stops.push(async () => aclSource.stop());
     const checker = createProcessChecker(config, verifier, aclSource, metrics, logger);
     if (command === 'authz' || command === 'serve') {
-      const authz = await startAuthz(config, checker, verifier, aclSource, logger);
+      const authz = await startAuthz(config, checker, verifier, aclSource, metrics, logger);
       metrics.ready.labels('authz').set(0);
       const timer = setInterval(() => metrics.ready.labels('authz').set(authz.ready() ? 1 : 0), 1000);
       timer.unref();
