@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { FetchedRecord } from './consumer-instance.ts';
+import type { FetchedRecord } from './consumer-types.ts';
 import { RECORD_OVERHEAD_BYTES, RecordBuffer, recordBytes } from './record-buffer.ts';
 
 function rec(topic: string, partition: number, offset: number, valueBytes = 10, keyBytes = 0): FetchedRecord {

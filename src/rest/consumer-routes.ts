@@ -244,7 +244,8 @@ export async function fetchRecords(ctx: RequestContext): Promise<void> {
   const timeoutMs = queryInteger(ctx, 'timeout', instance.options.requestTimeoutMs);
   const maxBytes = queryInteger(ctx, 'max_bytes', ctx.config.rest.consumerRequestMaxBytes);
   const records = timeoutMs === 0 || maxBytes === 0 ? [] : await instance.fetch(timeoutMs, maxBytes);
-  const format = instance.options.format;
+  // Schema formats are refused at creation until they are served (see createConsumer).
+  const format = instance.options.format as DataFormat;
   let bytes = 0;
   // Records are the largest answers: each item is built with its keys already in sorted order
   // (and json values sorted once, here), so the body is one plain JSON.stringify.
