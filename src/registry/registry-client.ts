@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs';
+import type { Config } from '../config/schema.ts';
+import { RegistryError } from './registry-error.ts';
+
+/**
+ * A client of the Confluent schema registry API (Karapace, Confluent): register a schema under
+ * a subject, fetch a schema by id. Schemas by id never change, so they are cached for good;
+ * registering is idempotent in the registry and cached by (subject, schema) here.
+ *
+ * Credentials: basic auth from the config, or, with `forwardBearer`, the caller's own
+ * `Authorization: Bearer` header, so the registry's ACLs apply to the caller.
+ */
+
+export type SchemaType = 'AVRO' | 'JSON' | 'PROTOBUF';
+
+export interface RegisteredSchema {
+  readonly id: number;
+  readonly schemaType: SchemaType;
+  readonly schema: string;
+}
+
+const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
+const MAX_CACHED = 10_000;
+
+export class SchemaRegistryClient {
+  private readonly baseUrl: string;
+  private readonly basicAuth: string | null;
+  private readonly forwardBearer: boolean;
+  private readonly timeoutMs: number;
+  private readonly byId = new Map<number, Promise<RegisteredSchema>>();
+  private readonly registered = new Map<string, Promise<number>>();
+
+  constructor(settings: Config['schemaRegistry']) {
+    this.baseUrl = settings.url.replace(/\/+$/, '');
+    this.forwardBearer = settings.forwardBearer;
+    this.timeoutMs = settings.timeoutMs;
+    this.basicAuth = settings.username
+      ? `Basic ${Buffer.from(`${settings.username}:${settings.passwordFile ? readFileSync(settings.passwordFile, 'utf8').trim() : ''}`).toString('base64')}`
+      : null;
+  }
+
+  /** Registers `schema` under `subject` (or finds it there); its id. Fails with invalid_schema or unavailable. */
+  register(subject: string, schemaType: SchemaType, schema: string, bearer: string | null): Promise<number> {
+    const key = `${subject}\u0000${schemaType}\u0000${schema}`;
+    let id = this.registered.get(key);
+    if (!id) {
+      id = this.request('POST', `/subjects/${encodeURIComponent(subject)}/versions`, bearer, {
+        schema,
+        ...(schemaType === 'AVRO' ? {} : { schemaType }),
+      }).then((body) => {
+        const value = (body as { id?: unknown }).id;
+        if (typeof value !== 'number')
+          throw new RegistryError('unavailable', 'the registry answered no schema id');
+        return value;
+      });
+      this.remember(this.registered, key, id);
+    }
+    return id;
+  }
+
+  /** The schema registered with `id`. Fails with unknown_id or unavailable. */
+  schemaById(id: number, bearer: string | null): Promise<RegisteredSchema> {
+    let found = this.byId.get(id);
+    if (!found) {
+      found = this.request('GET', `/schemas/ids/${id}`, bearer).then((body) => {
+        const { schema, schemaType } = body as { schema?: unknown; schemaType?: unknown };
+        if (typeof schema !== 'string')
+          throw new RegistryError('unavailable', 'the registry answered no schema');
+        const type = typeof schemaType === 'string' ? (schemaType as SchemaType) : 'AVRO';
+        return { id, schemaType: type, schema };
+      });
+      this.remember(this.byId, id, found);
+    }
+    return found;
+  }
+
+  /** Caches a pending answer; a failed one is forgotten so the next call asks again. */
+  private remember<K, V>(cache: Map<K, Promise<V>>, key: K, value: Promise<V>): void {
+    if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as K);
+    cache.set(key, value);
+    value.catch(() => {
+      if (cache.get(key) === value) cache.delete(key);
+    });
+  }
+
+  private async request(
+    method: string,
+    path: string,
+    bearer: string | null,
+    body?: unknown,
+  ): Promise<unknown> {
+    const headers: Record<string, string> = { accept: CONTENT_TYPE };
+    if (body !== undefined) headers['content-type'] = CONTENT_TYPE;
+    if (this.forwardBearer && bearer) headers.authorization = `Bearer ${bearer}`;
+    else if (this.basicAuth) headers.authorization = this.basicAuth;
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      throw new RegistryError('unavailable', `schema registry unreachable: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    const text = await res.text();
+    let parsed: { error_code?: number; message?: string } = {};
+    try {
+      parsed = text === '' ? {} : JSON.parse(text);
+    } catch {
+      // not JSON: the status decides
+    }
+    if (res.ok) return parsed;
+    const detail = parsed.message ?? `HTTP ${res.status}`;
+    // 40403 schema not found; 409 incompatible; 422 (42201) invalid schema.
+    if (res.status === 404 && method === 'GET')
+      throw new RegistryError('unknown_id', `schema not found: ${detail}`);
+    if (res.status === 409 || res.status === 422) throw new RegistryError('invalid_schema', detail);
+    throw new RegistryError('unavailable', `schema registry answered ${res.status}: ${detail}`);
+  }
+}
