@@ -29,6 +29,7 @@ export class SchemaRegistryClient {
   private readonly timeoutMs: number;
   private readonly byId = new Map<number, Promise<RegisteredSchema>>();
   private readonly registered = new Map<string, Promise<number>>();
+  private readonly subjects = new Map<string, Promise<boolean>>();
 
   constructor(settings: Config['schemaRegistry']) {
     this.baseUrl = settings.url.replace(/\/+$/, '');
@@ -72,6 +73,28 @@ export class SchemaRegistryClient {
       this.remember(this.byId, id, found);
     }
     return found;
+  }
+
+  /**
+   * True when schema `id` is registered under `subject` (a version of it). Only a yes is cached:
+   * the schema may be registered under the subject later. Fails with unknown_id or unavailable.
+   */
+  isRegisteredUnder(id: number, subject: string, bearer: string | null): Promise<boolean> {
+    const key = `${id}\u0000${subject}`;
+    const known = this.subjects.get(key);
+    if (known) return known;
+    const answer = this.request('GET', `/schemas/ids/${id}/versions`, bearer).then((body) =>
+      Array.isArray(body)
+        ? body.some((entry) => (entry as { subject?: unknown }).subject === subject)
+        : false,
+    );
+    void answer.then(
+      (yes) => {
+        if (yes) this.remember(this.subjects, key, answer);
+      },
+      () => {},
+    );
+    return answer;
   }
 
   /** Caches a pending answer; a failed one is forgotten so the next call asks again. */

@@ -88,6 +88,13 @@ export async function resolveSchema(
   try {
     if (schemaId !== undefined && schemaId !== null) {
       const registered = await registry.schemaById(Number(schemaId), bearer);
+      // Karapace's name_strategy_validation (on by default): the id must belong to this topic's subject.
+      if (!(await registry.isRegisteredUnder(registered.id, `${topic}-${side}`, bearer))) {
+        throw unprocessable(
+          `schema ${registered.id} is not registered under subject ${topic}-${side}`,
+          42205,
+        );
+      }
       return { id: registered.id, codec: codecFor(registered) };
     }
     if (typeof schema !== 'string') throw unprocessable(`${side}_schema must be a string`, 42205);

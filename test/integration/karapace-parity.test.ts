@@ -8,6 +8,7 @@ import { createTopic, stackValue, tokenFor } from './stack-env.ts';
 
 const AVRO_V2 = 'application/vnd.kafka.avro.v2+json';
 const JSONSCHEMA_V2 = 'application/vnd.kafka.jsonschema.v2+json';
+const PROTOBUF_V2 = 'application/vnd.kafka.protobuf.v2+json';
 
 async function kafkaAdmin() {
   const { default: kafkajs } = await import('kafkajs');
@@ -319,6 +320,55 @@ describe('Karapace parity (issue 12)', function () {
       const records = await pollUntil(alice, instance, JSONSCHEMA_V2, 1);
       assert.deepEqual(records[0].value, { id: 5 });
       await api('DELETE', instance, { token: alice });
+    });
+
+    it('round-trips protobuf values with the message-index path, and refuses a misfit (42205)', async () => {
+      const topic = `orders.protobuf-${id()}`;
+      await createTopic(topic, 1);
+      const schema = [
+        'syntax = "proto3";',
+        'package shop;',
+        'message Order { string order_id = 1; int64 amount = 2; Status status = 3; }',
+        'enum Status { NEW = 0; PAID = 1; }',
+      ].join('\n');
+      const ok = await api('POST', `/topics/${topic}`, {
+        token: alice,
+        contentType: PROTOBUF_V2,
+        body: { value_schema: schema, records: [{ value: { order_id: 'o-1', amount: 12, status: 'PAID' } }] },
+      });
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal(typeof ok.json.value_schema_id, 'number');
+      const bad = await api('POST', `/topics/${topic}`, {
+        token: alice,
+        contentType: PROTOBUF_V2,
+        body: { value_schema_id: ok.json.value_schema_id, records: [{ value: { order_id: 5 } }] },
+      });
+      assert.equal(bad.status, 422, bad.text);
+      assert.equal(bad.json.error_code, 42205);
+      const instance = await createConsumer(alice, `alice-${id()}`, { format: 'protobuf' });
+      await api('POST', `${instance}/subscription`, { token: alice, body: { topics: [topic] } });
+      const records = await pollUntil(alice, instance, PROTOBUF_V2, 1);
+      assert.deepEqual(records[0].value, { order_id: 'o-1', amount: 12, status: 'PAID' });
+      await api('DELETE', instance, { token: alice });
+    });
+
+    it("refuses a schema id that is not registered under the topic's subject (42205)", async () => {
+      const [one, two] = [`orders.subject-${id()}`, `orders.subject-${id()}`];
+      await createTopic(one, 1);
+      await createTopic(two, 1);
+      const first = await api('POST', `/topics/${one}`, {
+        token: alice,
+        contentType: AVRO_V2,
+        body: { value_schema: '"string"', records: [{ value: 'x' }] },
+      });
+      assert.equal(first.status, 200, first.text);
+      const elsewhere = await api('POST', `/topics/${two}`, {
+        token: alice,
+        contentType: AVRO_V2,
+        body: { value_schema_id: first.json.value_schema_id, records: [{ value: 'y' }] },
+      });
+      assert.equal(elsewhere.status, 422, elsewhere.text);
+      assert.equal(elsewhere.json.error_code, 42205);
     });
 
     it('answers 422 for a record whose schema id the registry does not know, and for one not in the wire format', async () => {
