@@ -13,6 +13,12 @@ import { RegistryError } from './registry-error.ts';
 
 export type SchemaType = 'AVRO' | 'JSON' | 'PROTOBUF';
 
+/** Who asks: with bearer forwarding, answers are cached per principal (the registry decides per caller). */
+export interface RegistryCaller {
+  readonly principal: string;
+  readonly bearer: string | null;
+}
+
 export interface RegisteredSchema {
   readonly id: number;
   readonly schemaType: SchemaType;
@@ -27,7 +33,7 @@ export class SchemaRegistryClient {
   private readonly basicAuth: string | null;
   private readonly forwardBearer: boolean;
   private readonly timeoutMs: number;
-  private readonly byId = new Map<number, Promise<RegisteredSchema>>();
+  private readonly byId = new Map<string, Promise<RegisteredSchema>>();
   private readonly registered = new Map<string, Promise<number>>();
   private readonly subjects = new Map<string, Promise<boolean>>();
 
@@ -41,11 +47,11 @@ export class SchemaRegistryClient {
   }
 
   /** Registers `schema` under `subject` (or finds it there); its id. Fails with invalid_schema or unavailable. */
-  register(subject: string, schemaType: SchemaType, schema: string, bearer: string | null): Promise<number> {
-    const key = `${subject}\u0000${schemaType}\u0000${schema}`;
+  register(subject: string, schemaType: SchemaType, schema: string, caller: RegistryCaller): Promise<number> {
+    const key = `${this.scope(caller)}${subject}\u0000${schemaType}\u0000${schema}`;
     let id = this.registered.get(key);
     if (!id) {
-      id = this.request('POST', `/subjects/${encodeURIComponent(subject)}/versions`, bearer, {
+      id = this.request('POST', `/subjects/${encodeURIComponent(subject)}/versions`, caller, {
         schema,
         ...(schemaType === 'AVRO' ? {} : { schemaType }),
       }).then((body) => {
@@ -60,17 +66,18 @@ export class SchemaRegistryClient {
   }
 
   /** The schema registered with `id`. Fails with unknown_id or unavailable. */
-  schemaById(id: number, bearer: string | null): Promise<RegisteredSchema> {
-    let found = this.byId.get(id);
+  schemaById(id: number, caller: RegistryCaller): Promise<RegisteredSchema> {
+    const key = `${this.scope(caller)}${id}`;
+    let found = this.byId.get(key);
     if (!found) {
-      found = this.request('GET', `/schemas/ids/${id}`, bearer).then((body) => {
+      found = this.request('GET', `/schemas/ids/${id}`, caller).then((body) => {
         const { schema, schemaType } = body as { schema?: unknown; schemaType?: unknown };
         if (typeof schema !== 'string')
           throw new RegistryError('unavailable', 'the registry answered no schema');
         const type = typeof schemaType === 'string' ? (schemaType as SchemaType) : 'AVRO';
         return { id, schemaType: type, schema };
       });
-      this.remember(this.byId, id, found);
+      this.remember(this.byId, key, found);
     }
     return found;
   }
@@ -79,11 +86,11 @@ export class SchemaRegistryClient {
    * True when schema `id` is registered under `subject` (a version of it). Only a yes is cached:
    * the schema may be registered under the subject later. Fails with unknown_id or unavailable.
    */
-  isRegisteredUnder(id: number, subject: string, bearer: string | null): Promise<boolean> {
-    const key = `${id}\u0000${subject}`;
+  isRegisteredUnder(id: number, subject: string, caller: RegistryCaller): Promise<boolean> {
+    const key = `${this.scope(caller)}${id}\u0000${subject}`;
     const known = this.subjects.get(key);
     if (known) return known;
-    const answer = this.request('GET', `/schemas/ids/${id}/versions`, bearer).then((body) =>
+    const answer = this.request('GET', `/schemas/ids/${id}/versions`, caller).then((body) =>
       Array.isArray(body)
         ? body.some((entry) => (entry as { subject?: unknown }).subject === subject)
         : false,
@@ -95,6 +102,11 @@ export class SchemaRegistryClient {
       () => {},
     );
     return answer;
+  }
+
+  /** Cache key prefix: per principal when the registry authorizes each caller itself. */
+  private scope(caller: RegistryCaller): string {
+    return this.forwardBearer ? `${caller.principal}\u0001` : '';
   }
 
   /** Caches a pending answer; a failed one is forgotten so the next call asks again. */
@@ -109,12 +121,12 @@ export class SchemaRegistryClient {
   private async request(
     method: string,
     path: string,
-    bearer: string | null,
+    caller: RegistryCaller,
     body?: unknown,
   ): Promise<unknown> {
     const headers: Record<string, string> = { accept: CONTENT_TYPE };
     if (body !== undefined) headers['content-type'] = CONTENT_TYPE;
-    if (this.forwardBearer && bearer) headers.authorization = `Bearer ${bearer}`;
+    if (this.forwardBearer && caller.bearer) headers.authorization = `Bearer ${caller.bearer}`;
     else if (this.basicAuth) headers.authorization = this.basicAuth;
     let res: Response;
     try {
@@ -142,6 +154,7 @@ export class SchemaRegistryClient {
     if (res.status === 404 && method === 'GET')
       throw new RegistryError('unknown_id', `schema not found: ${detail}`);
     if (res.status === 409 || res.status === 422) throw new RegistryError('invalid_schema', detail);
+    // 401/403: the registry refused the caller (its own ACLs); answered as a registry refusal.
     throw new RegistryError('unavailable', `schema registry answered ${res.status}: ${detail}`);
   }
 }

@@ -1,5 +1,10 @@
 import type { Config } from '../config/schema.ts';
-import { type RegisteredSchema, SchemaRegistryClient, type SchemaType } from '../registry/registry-client.ts';
+import {
+  type RegisteredSchema,
+  type RegistryCaller,
+  SchemaRegistryClient,
+  type SchemaType,
+} from '../registry/registry-client.ts';
 import { RegistryError } from '../registry/registry-error.ts';
 import { createCodec, type SchemaCodec } from '../registry/schema-codec.ts';
 import { decodeWire, encodeWire } from '../registry/wire-format.ts';
@@ -41,10 +46,11 @@ function registryOf(ctx: RequestContext): SchemaRegistryClient {
   return client;
 }
 
-/** The caller's bearer token, for registries that take it (schemaRegistry.forwardBearer). */
-function bearerOf(ctx: RequestContext): string | null {
+/** The caller, with its bearer token for registries that take it (schemaRegistry.forwardBearer). */
+function callerOf(ctx: RequestContext): RegistryCaller {
   const header = ctx.req.headers.authorization;
-  return typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : null;
+  const bearer = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : null;
+  return { principal: ctx.principal, bearer };
 }
 
 function codecFor(registered: RegisteredSchema): SchemaCodec {
@@ -82,14 +88,14 @@ export async function resolveSchema(
   body: Record<string, unknown>,
 ): Promise<ResolvedSchema> {
   const registry = registryOf(ctx);
-  const bearer = bearerOf(ctx);
+  const caller = callerOf(ctx);
   const schema = body[`${side}_schema`];
   const schemaId = body[`${side}_schema_id`];
   try {
     if (schemaId !== undefined && schemaId !== null) {
-      const registered = await registry.schemaById(Number(schemaId), bearer);
+      const registered = await registry.schemaById(Number(schemaId), caller);
       // Karapace's name_strategy_validation (on by default): the id must belong to this topic's subject.
-      if (!(await registry.isRegisteredUnder(registered.id, `${topic}-${side}`, bearer))) {
+      if (!(await registry.isRegisteredUnder(registered.id, `${topic}-${side}`, caller))) {
         throw unprocessable(
           `schema ${registered.id} is not registered under subject ${topic}-${side}`,
           42205,
@@ -101,7 +107,7 @@ export async function resolveSchema(
     const schemaType = SCHEMA_TYPES[format];
     // Compile first: a schema we cannot use is refused before it reaches the registry.
     createCodec({ schemaType, schema });
-    const id = await registry.register(`${topic}-${side}`, schemaType, schema, bearer);
+    const id = await registry.register(`${topic}-${side}`, schemaType, schema, caller);
     return { id, codec: codecFor({ id, schemaType, schema }) };
   } catch (err) {
     throw produceError(err);
@@ -132,7 +138,7 @@ export async function decodeSchemaField(
   if (bytes === null || bytes.length === 0) return null;
   try {
     const { schemaId, payload } = decodeWire(bytes);
-    const registered = await registryOf(ctx).schemaById(schemaId, bearerOf(ctx));
+    const registered = await registryOf(ctx).schemaById(schemaId, callerOf(ctx));
     return codecFor(registered).decode(payload);
   } catch (err) {
     if (err instanceof RegistryError && err.kind === 'unavailable')
