@@ -12,8 +12,8 @@ import {
   uniqueTopics,
 } from './consumer-types.ts';
 import { committedOffsets, commitWithoutMembership, createCluster } from './group-offsets.ts';
-import { GroupReader, toServiceError } from './group-reader.ts';
-import { KafkaError } from './kafka-errors.ts';
+import { GroupReader } from './group-reader.ts';
+import { KafkaError, toServiceError } from './kafka-errors.ts';
 import { ManualReader } from './manual-reader.ts';
 import type { PartitionReader, ReaderHooks } from './partition-reader.ts';
 import { RecordBuffer, recordBytes } from './record-buffer.ts';

@@ -1,14 +1,10 @@
-import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload } from 'kafkajs';
 import kafkajs from 'kafkajs';
-import { ServiceError } from '../errors.ts';
-import {
-  type FetchedRecord,
-  partitionKey,
-  type TopicPartition,
-  type TopicPartitionOffset,
-} from './consumer-types.ts';
+import type { ServiceError } from '../errors.ts';
+import { partitionKey, type TopicPartition, type TopicPartitionOffset } from './consumer-types.ts';
+import { toFetchedRecord } from './fetched-record.ts';
 import type { KafkaClient } from './kafka-client.ts';
-import { isUnknownTopic, KafkaError, translateKafkaError } from './kafka-errors.ts';
+import { KafkaError, toServiceError } from './kafka-errors.ts';
 import { createTollgateAssigner } from './partition-assigner.ts';
 import type { PartitionReader, ReaderHooks, ReaderSettings } from './partition-reader.ts';
 import { Signal, withDeadline } from './waiting.ts';
@@ -34,43 +30,6 @@ const MAX_FETCH_BYTES = 10 * 1024 * 1024;
 const MAX_FETCH_BYTES_PER_PARTITION = 1024 * 1024;
 /** A few quick retries inside kafkajs; the operation deadline bounds the total. */
 const CONSUMER_RETRY = { retries: 5, initialRetryTime: 300, maxRetryTime: 3000 };
-
-/** Kafka errors as ServiceErrors with our codes; an unknown topic or partition is TOPIC_NOT_FOUND. */
-export function toServiceError(err: unknown): ServiceError {
-  if (err instanceof ServiceError && !(err instanceof KafkaError)) return err;
-  const translated = translateKafkaError(err);
-  if (isUnknownTopic(translated)) {
-    return new KafkaError('TOPIC_NOT_FOUND', translated.message, translated.brokerError, false, err);
-  }
-  return translated;
-}
-
-export function toHeaders(headers: IHeaders | undefined): FetchedRecord['headers'] {
-  const out: FetchedRecord['headers'] = [];
-  if (!headers) return out;
-  for (const [key, value] of Object.entries(headers)) {
-    for (const v of Array.isArray(value) ? value : [value]) {
-      out.push({
-        key,
-        value: v === undefined || v === null ? null : Buffer.isBuffer(v) ? v : Buffer.from(v),
-      });
-    }
-  }
-  return out;
-}
-
-export function toFetchedRecord(topic: string, partition: number, message: KafkaMessage): FetchedRecord {
-  const timestamp = Number(message.timestamp);
-  return {
-    topic,
-    partition,
-    offset: Number(message.offset),
-    timestamp: Number.isFinite(timestamp) && timestamp >= 0 ? timestamp : null,
-    key: message.key ?? null,
-    value: message.value ?? null,
-    headers: toHeaders(message.headers),
-  };
-}
 
 export class GroupReader implements PartitionReader {
   readonly settings: ReaderSettings;

@@ -7,10 +7,10 @@ import {
   type TopicPartitionOffset,
   uniqueTopics,
 } from './consumer-types.ts';
+import { toFetchedRecord } from './fetched-record.ts';
 import { committedOffsets, commitWithoutMembership, createCluster } from './group-offsets.ts';
-import { toFetchedRecord, toServiceError } from './group-reader.ts';
 import type { KafkaClient } from './kafka-client.ts';
-import { KafkaError } from './kafka-errors.ts';
+import { KafkaError, toServiceError } from './kafka-errors.ts';
 import type { PartitionReader, ReaderHooks, ReaderSettings } from './partition-reader.ts';
 import { Signal, withDeadline } from './waiting.ts';
 
