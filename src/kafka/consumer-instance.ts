@@ -11,14 +11,19 @@ import {
   type TopicPartitionOffset,
   uniqueTopics,
 } from './consumer-types.ts';
-import { committedOffsets, commitWithoutMembership, createCluster } from './group-offsets.ts';
+import {
+  committedOffsets,
+  commitWithoutMembership,
+  createCluster,
+  explainGroupFailure,
+} from './group-offsets.ts';
 import { GroupReader } from './group-reader.ts';
 import { KafkaError, toServiceError } from './kafka-errors.ts';
 import { ManualReader } from './manual-reader.ts';
 import type { PartitionReader, ReaderHooks } from './partition-reader.ts';
 import { RecordBuffer, recordBytes } from './record-buffer.ts';
 import type { KafkaSession, SessionResource } from './session.ts';
-import { Signal, withDeadline } from './waiting.ts';
+import { Signal } from './waiting.ts';
 
 /**
  * A REST consumer instance (reference 7.6) over kafkajs.
@@ -59,16 +64,6 @@ type Mode =
   | { readonly kind: 'assigned'; readonly partitions: readonly TopicPartition[] };
 
 const NO_MODE: Mode = { kind: 'none' };
-
-/** True when `err` or one of the errors it wraps is named `name`. */
-function causedBy(err: unknown, name: string): boolean {
-  let current = err as { name?: string; cause?: unknown; originalError?: unknown } | undefined;
-  for (let depth = 0; depth < 8 && current && typeof current === 'object'; depth++) {
-    if (current.name === name) return true;
-    current = (current.cause ?? current.originalError) as typeof current;
-  }
-  return false;
-}
 
 export class ConsumerInstance implements SessionResource {
   readonly options: ConsumerInstanceOptions;
@@ -484,31 +479,9 @@ export class ConsumerInstance implements SessionResource {
     throw await this.explain(failure);
   }
 
-  /**
-   * kafkajs hides why FindCoordinator failed: it swallows the broker's answer and throws a bare
-   * KafkaJSGroupCoordinatorNotFound. For a group id that is not empty, a broker that answers other
-   * requests refuses that one for the caller's missing group ACL (GROUP_AUTHORIZATION_FAILED; a
-   * coordinator that is merely unavailable is retried first). A probe tells the two apart from
-   * an unreachable broker.
-   */
-  private async explain(err: ServiceError): Promise<ServiceError> {
-    if (!causedBy(err, 'KafkaJSGroupCoordinatorNotFound')) return err;
-    try {
-      await withDeadline(
-        this.session.useAdmin((admin) => admin.describeCluster()),
-        this.operationTimeoutMs,
-        'describing the cluster',
-      );
-    } catch {
-      return err;
-    }
-    return new KafkaError(
-      'KAFKA_AUTHZ_FAILED',
-      `not authorized to use consumer group ${this.options.group}`,
-      'GROUP_AUTHORIZATION_FAILED',
-      false,
-      err,
-    );
+  /** Why a group operation failed, as well as it can be told (see explainGroupFailure). */
+  private explain(err: ServiceError): Promise<ServiceError> {
+    return explainGroupFailure(this.session, this.options.group, err, this.operationTimeoutMs);
   }
 
   // --- positions --------------------------------------------------------------------------

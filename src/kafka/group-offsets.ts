@@ -1,7 +1,10 @@
 import type { Cluster, PartitionAssigner } from 'kafkajs';
+import type { ServiceError } from '../errors.ts';
 import type { TopicPartition, TopicPartitionOffset } from './consumer-types.ts';
 import { uniqueTopics } from './consumer-types.ts';
 import type { KafkaClient } from './kafka-client.ts';
+import { KafkaError } from './kafka-errors.ts';
+import type { KafkaSession } from './session.ts';
 import { withDeadline } from './waiting.ts';
 
 /**
@@ -84,4 +87,46 @@ export async function committedOffsets(
     }
   }
   return out;
+}
+
+/** True when `err` or one of the errors it wraps is named `name`. */
+function causedBy(err: unknown, name: string): boolean {
+  let current = err as { name?: string; cause?: unknown; originalError?: unknown } | undefined;
+  for (let depth = 0; depth < 8 && current && typeof current === 'object'; depth++) {
+    if (current.name === name) return true;
+    current = (current.cause ?? current.originalError) as typeof current;
+  }
+  return false;
+}
+
+/**
+ * kafkajs hides why FindCoordinator failed: it swallows the broker's answer and throws a bare
+ * KafkaJSGroupCoordinatorNotFound. For a group id that is not empty, a broker that answers other
+ * requests refuses that one for the caller's missing group ACL (GROUP_AUTHORIZATION_FAILED; a
+ * coordinator that is merely unavailable is retried first). A probe tells the two apart from
+ * an unreachable broker: KAFKA_AUTHZ_FAILED then, else `err` unchanged.
+ */
+export async function explainGroupFailure(
+  session: KafkaSession,
+  group: string,
+  err: ServiceError,
+  timeoutMs: number,
+): Promise<ServiceError> {
+  if (!causedBy(err, 'KafkaJSGroupCoordinatorNotFound')) return err;
+  try {
+    await withDeadline(
+      session.useAdmin((admin) => admin.describeCluster()),
+      timeoutMs,
+      'describing the cluster',
+    );
+  } catch {
+    return err;
+  }
+  return new KafkaError(
+    'KAFKA_AUTHZ_FAILED',
+    `not authorized to use consumer group ${group}`,
+    'GROUP_AUTHORIZATION_FAILED',
+    false,
+    err,
+  );
 }
