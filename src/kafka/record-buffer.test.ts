@@ -63,6 +63,14 @@ describe('RecordBuffer', () => {
     assert.deepEqual(offsets(buffer.take(10)), ['a/0@1']);
   });
 
+  it('takes nothing when topping up a poll and the next record would not fit the rest of max_bytes', () => {
+    const buffer = new RecordBuffer(1 << 20);
+    buffer.append('t', 0, [rec('t', 0, 0, 50)]);
+    assert.deepEqual(buffer.take(20, false), []);
+    assert.equal(buffer.count, 1, 'the record stays for the next poll');
+    assert.deepEqual(offsets(buffer.take(60, false)), ['t/0@0']);
+  });
+
   it('neither loses nor repeats records across many small takes', () => {
     const buffer = new RecordBuffer(1 << 20);
     for (let batch = 0; batch < 50; batch++)
