@@ -10,11 +10,12 @@ help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
 
 .PHONY: deps
-deps: ## install everything (Node 24, npm packages, Kafka jars, Envoy) into the repo; idempotent
+deps: ## install everything (Node 24, npm packages, Kafka jars, Envoy, Karapace registry) into the repo; idempotent
 	@deploy/stack/install-node.sh
 	@deploy/stack/install-npm.sh
 	@deploy/stack/install-kafka.sh
 	@deploy/stack/install-envoy.sh
+	@deploy/stack/install-registry.sh
 
 .PHONY: typecheck
 typecheck: deps ## type-check with tsc (no emit: Node runs the .ts directly)

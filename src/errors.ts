@@ -180,6 +180,21 @@ const CATALOGUE = {
   REQUEST_UNPROCESSABLE: answer(422, 422, RPC.INVALID_ARGUMENT, 'Invalid request format'),
   CONSUMER_CONFIG_INVALID: answer(422, 42204, RPC.INVALID_ARGUMENT, 'Invalid consumer configuration'),
   SCHEMA_INVALID: answer(422, 42205, RPC.INVALID_ARGUMENT, 'Invalid schema'),
+  // Embedded schema formats (reference section 7.4): a side with data needs its schema.
+  KEY_SCHEMA_MISSING: answer(
+    422,
+    42201,
+    RPC.INVALID_ARGUMENT,
+    'Request includes keys but does not include key schema',
+  ),
+  VALUE_SCHEMA_MISSING: answer(
+    422,
+    42202,
+    RPC.INVALID_ARGUMENT,
+    'Request includes values but does not include value schema',
+  ),
+  // Karapace's answer when the schema registry cannot be reached or refuses the caller.
+  SCHEMA_REGISTRY_UNAVAILABLE: answer(408, 40801, RPC.UNAVAILABLE, 'Schema registry error'),
   // Karapace answers a non-integer numeric field, or a negative fetch parameter, with 500.
   FIELD_INVALID: answer(500, 500, RPC.INVALID_ARGUMENT, 'A field has the wrong type'),
   CONSUMER_REQUEST_INVALID: answer(

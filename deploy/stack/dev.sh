@@ -10,6 +10,7 @@ deploy/stack/stack.sh up || exit 1
 value() { sed -n "s/^$1=//p" "$stack_dir/env"; }
 TOLLGATE_URL=$(value TOLLGATE_URL) ISSUER_URL=$(value ISSUER_URL) TOKEN_URL=$(value TOKEN_URL)
 KAFKA_BOOTSTRAP=$(value KAFKA_BOOTSTRAP) ENVOY_ADMIN_URL=$(value ENVOY_ADMIN_URL) METRICS_URL=$(value METRICS_URL)
+REGISTRY_URL=$(value REGISTRY_URL)
 cat <<MSG
 
 Tollgate is up. Everything runs on 127.0.0.1; $stack_dir/env has the addresses and demo secrets.
@@ -17,6 +18,7 @@ Tollgate is up. Everything runs on 127.0.0.1; $stack_dir/env has the addresses a
   REST through Envoy (the way in):  $TOLLGATE_URL
   OIDC issuer:                      $ISSUER_URL  (token endpoint $TOKEN_URL)
   Kafka (OAUTHBEARER):              $KAFKA_BOOTSTRAP
+  Schema registry (Karapace):       $REGISTRY_URL  (bearer tokens; roles from registry_roles)
   Envoy admin:                      $ENVOY_ADMIN_URL
   Tollgate metrics:                 $METRICS_URL/metrics
 

@@ -31,7 +31,7 @@ SUB_CLAIM="${STACK_SUB_CLAIM:-}"
 KAFKA_MAX_REAUTH_MS="${STACK_KAFKA_MAX_REAUTH_MS:-600000}"
 READY_TIMEOUT_SEC="${STACK_READY_TIMEOUT_SEC:-90}"
 # Parts to run; the foundation tests start only issuer and kafka.
-PARTS="${STACK_PARTS:-issuer kafka tollgate envoy}"
+PARTS="${STACK_PARTS:-issuer kafka registry tollgate envoy}"
 
 # The identity provider (issue 11): dev (our issuer), keycloak (deploy/stack/keycloak.sh), or
 # external: any OIDC issuer at STACK_ISSUER_URL, with the demo clients' secrets
@@ -55,6 +55,8 @@ LOGS="$STACK_DIR/logs"
 PIDS="$STACK_DIR/pids"
 
 die() { echo "stack: $*" >&2; exit 1; }
+# shellcheck source=deploy/stack/registry.sh
+. "$ROOT/deploy/stack/registry.sh"
 say() { echo "stack: $*"; }
 
 has_part() { [[ " $PARTS " == *" $1 "* ]]; }
@@ -147,6 +149,7 @@ write_env() {
     echo "AUTHZ_HTTP_URL=http://127.0.0.1:$AUTHZ_HTTP_PORT"
     echo "METRICS_URL=http://127.0.0.1:$METRICS_PORT"
     echo "REST_URL=http://127.0.0.1:$REST_PORT"
+    echo "REGISTRY_URL=$REGISTRY_URL"
     echo "STACK_DIR=$STACK_DIR"
     for client in $(sed -n 's/^  - id: \([a-z0-9_-]*\).*/\1/p' "$ROOT/deploy/stack/clients.yaml"); do
       echo "DEV_CLIENT_ID_$(echo "$client" | tr 'a-z-' 'A-Z_')=$client"
@@ -214,7 +217,7 @@ render_tollgate_config() {
     -e "s|@METRICS_PORT@|$METRICS_PORT|g" -e "s|@REST_PORT@|$REST_PORT|g" \
     -e "s|@ENVOY_PORT@|$ENVOY_PORT|g" -e "s|@SUB_CLAIM@|$SUB_CLAIM|g" \
     -e "s|@ENVOY_ADMIN_PORT@|$ENVOY_ADMIN_PORT|g" \
-    -e "s|@STACK_DIR@|$STACK_DIR|g" \
+    -e "s|@STACK_DIR@|$STACK_DIR|g" -e "s|@REGISTRY_URL@|$REGISTRY_URL|g" \
     "$ROOT/deploy/stack/tollgate.yaml.in" >"$STACK_DIR/tollgate.yaml"
   # A copy the tests may edit (hot reload) without touching the tracked file.
   [ -f "$STACK_DIR/acl.yaml" ] || cp "$ROOT/deploy/stack/acl.yaml" "$STACK_DIR/acl.yaml"
@@ -251,7 +254,7 @@ cmd_up() {
   ensure_secrets
   write_env
   local started=$SECONDS
-  for part in keycloak issuer kafka tollgate envoy; do
+  for part in keycloak issuer kafka registry tollgate envoy; do
     if has_part "$part"; then "up_$part"; fi
   done
   discover_idp
@@ -297,13 +300,13 @@ stop_gateway() {
 cmd_down() {
   [ -d "$PIDS" ] || { say "nothing to stop"; return 0; }
   stop_gateway
-  for part in kafka issuer keycloak; do stop_part "$part"; done
+  for part in registry kafka issuer keycloak; do stop_part "$part"; done
   if [ "${STACK_KEEP_DATA:-0}" != 1 ]; then rm -rf "$STACK_DIR/kafka/data" "$STACK_DIR/acl.yaml" "$STACK_DIR/keycloak"; fi
   return 0
 }
 
 cmd_status() {
-  for part in keycloak issuer kafka tollgate envoy; do
+  for part in keycloak issuer kafka registry tollgate envoy; do
     if [ "$part" = keycloak ] && ! has_part keycloak && ! pid_alive keycloak; then continue; fi
     if pid_alive "$part"; then echo "$part: running (pid $(cat "$PIDS/$part.pid"))"; else echo "$part: stopped"; fi
   done

@@ -199,6 +199,23 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    schemaRegistry: z
+      .object({
+        /** Confluent-compatible schema registry (Karapace, Confluent); empty: schema formats answer 40801. */
+        url: z.union([z.literal(''), z.url()]).default(''),
+        /** Basic auth user for the registry; empty: none. */
+        username: z.string().default(''),
+        /** File holding the basic auth password (a mounted Secret). */
+        passwordFile: z.string().default(''),
+        /**
+         * Send the caller's own bearer token to the registry instead of basic auth, so the
+         * registry's ACLs apply to the caller (Karapace with OIDC auth, Confluent with OAuth).
+         */
+        forwardBearer: z.boolean().default(false),
+        timeoutMs: z.number().int().min(100).default(10000),
+      })
+      .strict()
+      .prefault({}),
     sessions: z
       .object({
         sweepIntervalSec: z.number().int().min(1).default(300),
@@ -215,7 +232,8 @@ export const configSchema = z
          */
         expiryMarginSec: z.number().int().min(2).default(5),
         maxSessions: z.number().int().min(1).default(1000),
-        maxConsumersPerPrincipal: z.number().int().min(1).default(16),
+        /** A guard against leaks, not a quota: Karapace has no cap, and clients keep dozens. */
+        maxConsumersPerPrincipal: z.number().int().min(1).default(1000),
       })
       .strict()
       .prefault({}),

@@ -1,76 +1,61 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { Cluster } from 'kafkajs';
 import type { Logger } from 'pino';
 import { ServiceError } from '../errors.ts';
 import type { Metrics, SessionCloseReason } from '../metrics/metrics.ts';
-import { GroupReader, partitionKey, toServiceError } from './group-reader.ts';
-import { KafkaError } from './kafka-errors.ts';
-import { RecordBuffer } from './record-buffer.ts';
+import { assertPartitionsExist, logEnds, resolveTopics, type Subscription } from './consumer-topics.ts';
+import {
+  type ConsumerInstanceOptions,
+  type FetchedRecord,
+  partitionKey,
+  type TopicPartition,
+  type TopicPartitionOffset,
+  uniqueTopics,
+} from './consumer-types.ts';
+import {
+  committedOffsets,
+  commitWithoutMembership,
+  createCluster,
+  explainGroupFailure,
+} from './group-offsets.ts';
+import { GroupReader } from './group-reader.ts';
+import { KafkaError, toServiceError } from './kafka-errors.ts';
+import { ManualReader } from './manual-reader.ts';
+import type { PartitionReader, ReaderHooks } from './partition-reader.ts';
+import { RecordBuffer, recordBytes } from './record-buffer.ts';
 import type { KafkaSession, SessionResource } from './session.ts';
-import { Signal, withDeadline } from './waiting.ts';
+import { Signal } from './waiting.ts';
 
 /**
- * A REST consumer instance (reference 7.6) over kafkajs's push-based consumer.
+ * A REST consumer instance (reference 7.6) over kafkajs.
  *
- * kafkajs pushes batches; REST clients poll. A bounded RecordBuffer sits between them: kafkajs
- * fills it, polls drain it, and fetching pauses while it is full. kafkajs never decides what
- * is committed. We track each partition's position (the next offset to hand out) and commit
+ * kafkajs pushes batches; REST clients poll. A bounded RecordBuffer sits between them: the
+ * reader fills it, polls drain it, and fetching pauses while it is full. kafkajs never decides
+ * what is committed. We track each partition's position (the next offset to hand out) and commit
  * positions ourselves: on request, and with auto-commit every few seconds, before leaving the
  * group, and on close.
  *
- * kafkajs cannot change a subscription while running, so each subscription or assignment gets
- * its own GroupReader (one kafkajs consumer): stop the old one (leave the group), start a new
- * one. Partitions the new reader keeps keep their buffered records and positions: on join we
- * seek kafkajs to where the buffer ends, so nothing is fetched twice.
- *
- * kafkajs has no manual assignment either. `assign` joins the group with an assigner that hands
- * this member exactly the partitions it asked for (see partition-assigner.ts).
+ * Each subscription or assignment gets its own reader (partition-reader.ts): stop the old one,
+ * start a new one. A subscription reads through a GroupReader (a kafkajs consumer in the group);
+ * a manual assignment through a ManualReader, which fetches its partitions itself and never
+ * joins the group, as Java's assign() does. Partitions the new reader keeps keep their buffered
+ * records and positions: when it starts we seek it to where the buffer ends, so nothing is
+ * fetched twice.
  *
  * Every Kafka call has a deadline (`operationTimeoutMs`); `fetch` waits at most its timeout.
  */
 
-export type ConsumerFormat = 'binary' | 'json';
-
-export interface ConsumerInstanceOptions {
-  group: string;
-  name: string;
-  format: ConsumerFormat;
-  autoOffsetReset: 'earliest' | 'latest';
-  autoCommit: boolean;
-  fetchMinBytes: number;
-  /** Default fetch timeout of this instance (`consumer.request.timeout.ms`). */
-  requestTimeoutMs: number;
-  /** Buffered record bytes at which fetching from Kafka pauses (rest.consumerBufferMaxBytes). */
-  bufferMaxBytes: number;
-  /** Deadline of each Kafka operation: joining, committing, offset look-ups, leaving. Default 15 s. */
-  operationTimeoutMs?: number;
-  /** How often auto-commit commits positions that moved. Default 5 s. */
-  autoCommitIntervalMs?: number;
-  /** How often a pattern, or a topic list naming missing topics, is matched again. Default 30 s. */
-  topicRefreshIntervalMs?: number;
-}
-
-export interface TopicPartition {
-  topic: string;
-  partition: number;
-}
-
-export interface TopicPartitionOffset extends TopicPartition {
-  offset: number;
-}
-
-export interface FetchedRecord {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number | null;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Array<{ key: string; value: Buffer | null }>;
-}
+export type {
+  ConsumerFormat,
+  ConsumerInstanceOptions,
+  FetchedRecord,
+  TopicPartition,
+  TopicPartitionOffset,
+} from './consumer-types.ts';
 
 const DEFAULT_OPERATION_TIMEOUT_MS = 15_000;
 const DEFAULT_AUTO_COMMIT_INTERVAL_MS = 5_000;
 const DEFAULT_TOPIC_REFRESH_INTERVAL_MS = 30_000;
+const DEFAULT_POLL_SETTLE_MS = 100;
 
 type Mode =
   | { readonly kind: 'none' }
@@ -79,20 +64,6 @@ type Mode =
   | { readonly kind: 'assigned'; readonly partitions: readonly TopicPartition[] };
 
 const NO_MODE: Mode = { kind: 'none' };
-
-/** True when `err` or one of the errors it wraps is named `name`. */
-function causedBy(err: unknown, name: string): boolean {
-  let current = err as { name?: string; cause?: unknown; originalError?: unknown } | undefined;
-  for (let depth = 0; depth < 8 && current && typeof current === 'object'; depth++) {
-    if (current.name === name) return true;
-    current = (current.cause ?? current.originalError) as typeof current;
-  }
-  return false;
-}
-
-function uniqueTopics(partitions: readonly TopicPartition[]): string[] {
-  return [...new Set(partitions.map((p) => p.topic))];
-}
 
 export class ConsumerInstance implements SessionResource {
   readonly options: ConsumerInstanceOptions;
@@ -105,12 +76,15 @@ export class ConsumerInstance implements SessionResource {
   /** Fired when records arrive, the reader joins or fails, or the instance closes. */
   private readonly signal = new Signal();
   private readonly operationTimeoutMs: number;
+  private readonly pollSettleMs: number;
   private readonly autoCommitTimer: NodeJS.Timeout | null;
   private readonly refreshTimer: NodeJS.Timeout;
   private mode: Mode = NO_MODE;
   /** Topics the current subscription resolved to (existing topics, or pattern matches). */
   private matchedTopics: readonly string[] = [];
-  private reader: GroupReader | null = null;
+  private reader: PartitionReader | null = null;
+  /** For group-less commits and offset look-ups while no reader serves them; made on first use. */
+  private offsetsCluster: Cluster | null = null;
   private paused = false;
   private closed = false;
   private closing: Promise<void> | null = null;
@@ -127,6 +101,7 @@ export class ConsumerInstance implements SessionResource {
     this.lastUsedMs = Date.now();
     this.buffer = new RecordBuffer(options.bufferMaxBytes);
     this.operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
+    this.pollSettleMs = options.pollSettleMs ?? DEFAULT_POLL_SETTLE_MS;
     const autoCommitMs = options.autoCommitIntervalMs ?? DEFAULT_AUTO_COMMIT_INTERVAL_MS;
     this.autoCommitTimer = options.autoCommit ? setInterval(() => this.autoCommitTick(), autoCommitMs) : null;
     this.autoCommitTimer?.unref();
@@ -167,7 +142,7 @@ export class ConsumerInstance implements SessionResource {
           pattern: new RegExp(sub.pattern.source, sub.pattern.flags.replace(/[gy]/g, '')),
         };
       }
-      await this.replaceReader(mode, await this.resolveTopics(mode), null, false);
+      await this.replaceReader(mode, await this.resolveTopics(mode as Subscription), null, false);
     });
   }
 
@@ -209,7 +184,7 @@ export class ConsumerInstance implements SessionResource {
       const unique = new Map(partitions.map((tp) => [partitionKey(tp.topic, tp.partition), tp]));
       const wanted = [...unique.values()].map(({ topic, partition }) => ({ topic, partition }));
       if (wanted.length === 0) return this.dropSubscription();
-      await this.assertPartitionsExist(wanted);
+      await assertPartitionsExist(this.session, wanted, this.operationTimeoutMs);
       await this.replaceReader({ kind: 'assigned', partitions: wanted }, uniqueTopics(wanted), wanted, false);
     });
   }
@@ -246,28 +221,39 @@ export class ConsumerInstance implements SessionResource {
   }
 
   /**
-   * Waits up to `timeoutMs` for records and returns as soon as some are buffered: oldest first,
-   * in offset order per partition, summed key+value bytes within `maxBytes` (at least one
-   * record when any is available). Records not returned stay buffered for the next fetch.
-   * `0` for either returns [] at once. Fails with the error that stopped the Kafka consumer
-   * (KAFKA_AUTHZ_FAILED, KAFKA_UNAVAILABLE, ...), after which a new one is started.
+   * Waits up to `timeoutMs` for records, then gathers: oldest first, in offset order per
+   * partition, summed key+value bytes within `maxBytes` (at least one record when any is
+   * available). Once it has records it returns when `maxBytes` is reached, when the timeout
+   * ends, or when a short follow-up wait (`pollSettleMs`) brings nothing new, so records that
+   * arrive together (several partitions or topics of one fetch) come back together without
+   * waiting out the timeout. Records not returned stay buffered for the next fetch. `0` for
+   * either returns [] at once. Fails with the error that stopped the reader (KAFKA_AUTHZ_FAILED,
+   * KAFKA_UNAVAILABLE, ...) when it has nothing to return, after which a new reader is started.
    */
   async fetch(timeoutMs: number, maxBytes: number): Promise<FetchedRecord[]> {
     this.touch();
     this.assertOpen();
     if (timeoutMs <= 0 || maxBytes <= 0) return [];
     const deadline = Date.now() + timeoutMs;
+    const out: FetchedRecord[] = [];
+    let bytes = 0;
     for (;;) {
-      await this.throwIfFailed();
-      const records = this.buffer.take(maxBytes);
-      if (records.length > 0) {
+      if (out.length === 0) await this.throwIfFailed();
+      const taken = this.buffer.take(maxBytes - bytes, out.length === 0);
+      if (taken.length > 0) {
+        for (const record of taken) {
+          out.push(record);
+          bytes += recordBytes(record);
+        }
         this.afterDrain();
-        return records;
       }
+      // Full, or the next buffered record would not fit: nothing more to gather.
+      if (out.length > 0 && (bytes >= maxBytes || this.buffer.count > 0)) return out;
       const left = deadline - Date.now();
-      if (left <= 0 || this.closed) return [];
-      // Once woken, let the rest of the same Kafka fetch response land before taking.
-      if (await this.signal.wait(left)) await nextTurn();
+      if (left <= 0 || this.closed) return out;
+      const wait = out.length === 0 ? left : Math.min(left, this.pollSettleMs);
+      const woken = await this.signal.wait(wait);
+      if (!woken && out.length > 0) return out;
     }
   }
 
@@ -289,7 +275,11 @@ export class ConsumerInstance implements SessionResource {
         offset: offset + 1,
       }));
       const reader = this.reader;
-      await this.assertPartitionsExist(entries.filter((e) => !reader?.isAssigned(e.topic, e.partition)));
+      await assertPartitionsExist(
+        this.session,
+        entries.filter((e) => !reader?.isAssigned(e.topic, e.partition)),
+        this.operationTimeoutMs,
+      );
       await this.commitOffsets(entries, true);
     });
   }
@@ -304,22 +294,21 @@ export class ConsumerInstance implements SessionResource {
     this.assertOpen();
     if (partitions.length === 0) return [];
     try {
-      const admin = await this.admin();
-      const response = await withDeadline(
-        admin.fetchOffsets({ groupId: this.options.group, topics: uniqueTopics(partitions) }),
+      await assertPartitionsExist(this.session, partitions, this.operationTimeoutMs);
+      // Straight from the group coordinator: no topic metadata involved, so no deleted topic
+      // this session once used can get in the way (issue 12).
+      const offsets = await committedOffsets(
+        this.offsetsClient(),
+        this.options.group,
+        partitions,
         this.operationTimeoutMs,
-        'reading committed offsets',
       );
-      const byKey = new Map<string, { offset: string; metadata: string | null }>();
-      for (const { topic, partitions: entries } of response) {
-        for (const entry of entries) byKey.set(partitionKey(topic, entry.partition), entry);
-      }
-      return partitions.map(({ topic, partition }) => {
-        const entry = byKey.get(partitionKey(topic, partition));
-        if (!entry)
-          throw new ServiceError('PARTITION_NOT_FOUND', `partition ${topic}-${partition} not found`);
-        return { topic, partition, offset: Number(entry.offset), metadata: entry.metadata ?? '' };
-      });
+      return partitions.map(({ topic, partition }) => ({
+        topic,
+        partition,
+        offset: offsets.get(partitionKey(topic, partition)) ?? -1,
+        metadata: '',
+      }));
     } catch (err) {
       throw await this.explain(toServiceError(err));
     }
@@ -341,6 +330,7 @@ export class ConsumerInstance implements SessionResource {
         await this.retireReader();
         this.buffer.clear();
         this.mode = NO_MODE;
+        await this.offsetsCluster?.disconnect().catch((err) => this.logBackground('disconnecting', err));
         this.logger.debug({ reason }, 'consumer instance closed');
       })
       .catch((err) => this.logBackground('close', err));
@@ -373,7 +363,7 @@ export class ConsumerInstance implements SessionResource {
     this.mode = mode;
     this.matchedTopics = topics;
     if (topics.length === 0) return;
-    const reader = this.createReader(topics, manual, true);
+    const reader = this.createReader(topics, manual);
     this.reader = reader;
     reader.start();
     await reader.awaitJoin();
@@ -411,40 +401,33 @@ export class ConsumerInstance implements SessionResource {
     await reader.stop();
   }
 
-  /** A reader in our group; `consume`: it fills the buffer (else it only serves a commit). */
-  private createReader(
-    topics: readonly string[],
-    manual: readonly TopicPartition[] | null,
-    consume: boolean,
-  ) {
-    return new GroupReader(
-      this.session.kafka(),
-      {
-        group: this.options.group,
-        topics,
-        manual,
-        fromBeginning: this.options.autoOffsetReset === 'earliest',
-        fetchMinBytes: this.options.fetchMinBytes,
-        bufferMaxBytes: this.options.bufferMaxBytes,
-        operationTimeoutMs: this.operationTimeoutMs,
+  /** A GroupReader for a subscription, a ManualReader (no group membership) for an assignment. */
+  private createReader(topics: readonly string[], manual: readonly TopicPartition[] | null): PartitionReader {
+    const settings = {
+      group: this.options.group,
+      topics,
+      manual,
+      fromBeginning: this.options.autoOffsetReset === 'earliest',
+      fetchMinBytes: this.options.fetchMinBytes,
+      bufferMaxBytes: this.options.bufferMaxBytes,
+      operationTimeoutMs: this.operationTimeoutMs,
+    };
+    const hooks: ReaderHooks = {
+      onBatch: (reader, records, nextOffset) => this.onBatch(reader, records, nextOffset),
+      onJoin: (reader) => this.onJoin(reader),
+      onCrash: (reader, failure, restart) => this.onCrash(reader, failure, restart),
+      onRebalancing: (reader) => {
+        // Commit while this generation still owns the partitions (best effort).
+        if (reader === this.reader && this.options.autoCommit) this.autoCommitTick();
       },
-      {
-        onBatch: consume
-          ? (reader, records, nextOffset) => this.onBatch(reader, records, nextOffset)
-          : undefined,
-        onJoin: consume ? (reader) => this.onJoin(reader) : undefined,
-        onCrash: (reader, failure, restart) => this.onCrash(reader, failure, restart),
-        onRebalancing: (reader) => {
-          // Commit while this generation still owns the partitions (best effort).
-          if (reader === this.reader && this.options.autoCommit) this.autoCommitTick();
-        },
-        mayRestart: () => !this.closed,
-        onBackgroundError: (what, err) => this.logBackground(what, err),
-      },
-    );
+      mayRestart: () => !this.closed,
+      onBackgroundError: (what, err) => this.logBackground(what, err),
+    };
+    const kafka = this.session.kafka();
+    return manual ? new ManualReader(kafka, settings, hooks) : new GroupReader(kafka, settings, hooks);
   }
 
-  private onBatch(reader: GroupReader, records: FetchedRecord[], nextOffset: number): boolean {
+  private onBatch(reader: PartitionReader, records: FetchedRecord[], nextOffset: number): boolean {
     if (reader !== this.reader || records.length === 0) return false;
     this.buffer.append(records[0]!.topic, records[0]!.partition, records, nextOffset);
     if (!this.paused && this.buffer.isFull()) {
@@ -455,7 +438,7 @@ export class ConsumerInstance implements SessionResource {
     return true;
   }
 
-  private onJoin(reader: GroupReader): void {
+  private onJoin(reader: PartitionReader): void {
     if (reader !== this.reader) return;
     // Revoked partitions: their records and positions go (another member reads them now).
     this.buffer.retain((topic, partition) => reader.isAssigned(topic, partition));
@@ -474,7 +457,7 @@ export class ConsumerInstance implements SessionResource {
     this.signal.fire();
   }
 
-  private onCrash(reader: GroupReader, failure: ServiceError, restart: boolean): void {
+  private onCrash(reader: PartitionReader, failure: ServiceError, restart: boolean): void {
     this.metrics?.kafkaErrors.labels(failure.code).inc();
     this.logger.warn({ code: failure.code, restart, err: failure.message }, 'Kafka consumer crashed');
     if (reader === this.reader) this.signal.fire();
@@ -496,28 +479,9 @@ export class ConsumerInstance implements SessionResource {
     throw await this.explain(failure);
   }
 
-  /**
-   * kafkajs hides why FindCoordinator failed: it swallows the broker's answer and throws a bare
-   * KafkaJSGroupCoordinatorNotFound. For a group id that is not empty, a broker that answers other
-   * requests refuses that one for the caller's missing group ACL (GROUP_AUTHORIZATION_FAILED; a
-   * coordinator that is merely unavailable is retried first). A probe tells the two apart from
-   * an unreachable broker.
-   */
-  private async explain(err: ServiceError): Promise<ServiceError> {
-    if (!causedBy(err, 'KafkaJSGroupCoordinatorNotFound')) return err;
-    try {
-      const admin = await this.admin();
-      await withDeadline(admin.describeCluster(), this.operationTimeoutMs, 'describing the cluster');
-    } catch {
-      return err;
-    }
-    return new KafkaError(
-      'KAFKA_AUTHZ_FAILED',
-      `not authorized to use consumer group ${this.options.group}`,
-      'GROUP_AUTHORIZATION_FAILED',
-      false,
-      err,
-    );
+  /** Why a group operation failed, as well as it can be told (see explainGroupFailure). */
+  private explain(err: ServiceError): Promise<ServiceError> {
+    return explainGroupFailure(this.session, this.options.group, err, this.operationTimeoutMs);
   }
 
   // --- positions --------------------------------------------------------------------------
@@ -529,13 +493,13 @@ export class ConsumerInstance implements SessionResource {
     this.reader?.resume();
   }
 
-  private applySeek(reader: GroupReader, topic: string, partition: number, offset: number): void {
+  private applySeek(reader: PartitionReader, topic: string, partition: number, offset: number): void {
     this.buffer.seek(topic, partition, offset);
     reader.seek(topic, partition, offset);
     this.afterDrain();
   }
 
-  private requireAssigned(partitions: readonly TopicPartition[]): GroupReader {
+  private requireAssigned(partitions: readonly TopicPartition[]): PartitionReader {
     const reader = this.reader;
     for (const { topic, partition } of partitions) {
       if (!reader?.isAssigned(topic, partition)) {
@@ -555,22 +519,7 @@ export class ConsumerInstance implements SessionResource {
       this.assertOpen();
       if (partitions.length === 0) return;
       this.requireAssigned(partitions);
-      const admin = await this.admin();
-      const targets: TopicPartitionOffset[] = [];
-      for (const topic of uniqueTopics(partitions)) {
-        const offsets = await withDeadline(
-          admin.fetchTopicOffsets(topic),
-          this.operationTimeoutMs,
-          'looking up the log ends',
-        );
-        for (const tp of partitions) {
-          if (tp.topic !== topic) continue;
-          const entry = offsets.find((o) => o.partition === tp.partition);
-          if (!entry)
-            throw new ServiceError('PARTITION_NOT_FOUND', `partition ${topic}-${tp.partition} not found`);
-          targets.push({ topic, partition: tp.partition, offset: Number(entry[end]) });
-        }
-      }
+      const targets = await logEnds(this.session, partitions, end, this.operationTimeoutMs);
       // The assignment may have changed while we looked the offsets up.
       const reader = this.requireAssigned(partitions);
       for (const { topic, partition, offset } of targets) this.applySeek(reader, topic, partition, offset);
@@ -587,9 +536,10 @@ export class ConsumerInstance implements SessionResource {
   }
 
   /**
-   * Commits through the current reader's group membership. Without one (not subscribed or
-   * assigned, or between a crash and its restart), and when `allowVisitor`, a short-lived member
-   * joins the group to commit: Kafka takes group commits only from members or for empty groups.
+   * Commits through the current reader (a group member's generation-checked commit, or a manual
+   * reader's group-less one). Without a reader (not subscribed or assigned, or between a crash
+   * and its restart), and when `allowVisitor`, commits group-less: Kafka takes that while the
+   * group has no active members, as for Java's standalone consumers.
    */
   private async commitOffsets(
     entries: readonly TopicPartitionOffset[],
@@ -597,32 +547,16 @@ export class ConsumerInstance implements SessionResource {
   ): Promise<void> {
     const reader = this.reader;
     if (reader?.joined && !reader.stopping) await reader.commit(entries);
-    else if (allowVisitor) await this.commitAsVisitor(entries);
+    else if (allowVisitor)
+      await commitWithoutMembership(
+        this.offsetsClient(),
+        this.options.group,
+        entries,
+        this.operationTimeoutMs,
+      );
     else
       throw new KafkaError('KAFKA_UNAVAILABLE', 'the consumer is not in its group; commit again', null, true);
     this.buffer.markCommitted(entries);
-  }
-
-  private async commitAsVisitor(entries: readonly TopicPartitionOffset[]): Promise<void> {
-    const manual = entries.map(({ topic, partition }) => ({ topic, partition }));
-    const visitor = this.createReader(uniqueTopics(manual), manual, false);
-    try {
-      visitor.start();
-      await visitor.awaitJoin();
-      if (visitor.failure) throw await this.explain(visitor.failure);
-      if (!visitor.joined) {
-        throw new KafkaError(
-          'KAFKA_UNAVAILABLE',
-          'could not join the consumer group to commit in time',
-          null,
-          true,
-        );
-      }
-      visitor.pause();
-      await visitor.commit(entries);
-    } finally {
-      await visitor.stop();
-    }
   }
 
   private autoCommitTick(): void {
@@ -639,17 +573,8 @@ export class ConsumerInstance implements SessionResource {
   // --- topics -----------------------------------------------------------------------------
 
   /** The topics a subscription resolves to now: those that exist, or those the pattern matches. */
-  private async resolveTopics(mode: Mode): Promise<string[]> {
-    if (mode.kind !== 'topics' && mode.kind !== 'pattern') return [];
-    const admin = await this.admin();
-    // Only topics the caller may describe are listed: others count as missing.
-    const existing = await withDeadline(admin.listTopics(), this.operationTimeoutMs, 'listing topics');
-    if (mode.kind === 'topics') {
-      const known = new Set(existing);
-      return mode.topics.filter((t) => known.has(t));
-    }
-    // Internal topics are not matched, as with Java's exclude.internal.topics.
-    return existing.filter((t) => !t.startsWith('__') && mode.pattern.test(t)).sort();
+  private resolveTopics(subscription: Subscription): Promise<string[]> {
+    return resolveTopics(this.session, subscription, this.operationTimeoutMs);
   }
 
   /** Picks up topics created after subscribing (new pattern matches, or listed but missing). */
@@ -661,7 +586,7 @@ export class ConsumerInstance implements SessionResource {
     this.refreshing = true;
     void this.exclusive(async () => {
       if (this.closed || this.mode !== mode) return;
-      const topics = await this.resolveTopics(mode);
+      const topics = await this.resolveTopics(mode as Subscription);
       const same =
         topics.length === this.matchedTopics.length && topics.every((t) => this.matchedTopics.includes(t));
       if (!same) await this.replaceReader(mode, topics, null, true);
@@ -672,36 +597,11 @@ export class ConsumerInstance implements SessionResource {
       });
   }
 
-  private async assertPartitionsExist(partitions: readonly TopicPartition[]): Promise<void> {
-    if (partitions.length === 0) return;
-    const admin = await this.admin();
-    const existing = new Set(
-      await withDeadline(admin.listTopics(), this.operationTimeoutMs, 'listing topics'),
-    );
-    const topics = uniqueTopics(partitions);
-    for (const topic of topics) {
-      if (!existing.has(topic)) throw new ServiceError('TOPIC_NOT_FOUND', `topic ${topic} not found`);
-    }
-    const metadata = await withDeadline(
-      admin.fetchTopicMetadata({ topics }),
-      this.operationTimeoutMs,
-      'describing topics',
-    );
-    const known = new Set<string>();
-    for (const { name, partitions: ps } of metadata.topics) {
-      for (const p of ps) known.add(partitionKey(name, p.partitionId));
-    }
-    for (const { topic, partition } of partitions) {
-      if (!known.has(partitionKey(topic, partition))) {
-        throw new ServiceError('PARTITION_NOT_FOUND', `partition ${topic}-${partition} not found`);
-      }
-    }
-  }
-
   // --- plumbing ---------------------------------------------------------------------------
 
-  private admin() {
-    return withDeadline(this.session.getAdmin(), this.operationTimeoutMs, 'connecting the admin client');
+  private offsetsClient(): Cluster {
+    this.offsetsCluster ??= createCluster(this.session.kafka(), this.options.group);
+    return this.offsetsCluster;
   }
 
   /** Runs `fn` after every earlier state change has finished; errors come out as ServiceErrors. */

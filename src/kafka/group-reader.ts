@@ -1,10 +1,12 @@
-import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload } from 'kafkajs';
 import kafkajs from 'kafkajs';
-import { ServiceError } from '../errors.ts';
-import type { FetchedRecord, TopicPartition, TopicPartitionOffset } from './consumer-instance.ts';
+import type { ServiceError } from '../errors.ts';
+import { partitionKey, type TopicPartition, type TopicPartitionOffset } from './consumer-types.ts';
+import { toFetchedRecord } from './fetched-record.ts';
 import type { KafkaClient } from './kafka-client.ts';
-import { isUnknownTopic, KafkaError, translateKafkaError } from './kafka-errors.ts';
+import { KafkaError, toServiceError } from './kafka-errors.ts';
 import { createTollgateAssigner } from './partition-assigner.ts';
+import type { PartitionReader, ReaderHooks, ReaderSettings } from './partition-reader.ts';
 import { Signal, withDeadline } from './waiting.ts';
 
 /**
@@ -29,74 +31,8 @@ const MAX_FETCH_BYTES_PER_PARTITION = 1024 * 1024;
 /** A few quick retries inside kafkajs; the operation deadline bounds the total. */
 const CONSUMER_RETRY = { retries: 5, initialRetryTime: 300, maxRetryTime: 3000 };
 
-export const partitionKey = (topic: string, partition: number) => `${partition}\u0000${topic}`;
-
-export interface GroupReaderSettings {
-  readonly group: string;
-  /** What kafkajs subscribes to. */
-  readonly topics: readonly string[];
-  /** The partitions asked for with `assign`; null for a subscription. */
-  readonly manual: readonly TopicPartition[] | null;
-  readonly fromBeginning: boolean;
-  readonly fetchMinBytes: number;
-  /** The consumer instance's buffer cap: one fetch response stays well below it. */
-  readonly bufferMaxBytes: number;
-  readonly operationTimeoutMs: number;
-}
-
-export interface GroupReaderHooks {
-  /** A batch of one partition, in offset order; false leaves it unresolved (refetched later). */
-  onBatch?(reader: GroupReader, records: FetchedRecord[], nextOffset: number): boolean;
-  /** After each group join; `reader.assigned` holds the new assignment. */
-  onJoin?(reader: GroupReader): void;
-  /** kafkajs crashed; without `restart` it gave up and `reader.failure` says why. */
-  onCrash?(reader: GroupReader, failure: ServiceError, restart: boolean): void;
-  /** kafkajs is about to rejoin the group. */
-  onRebalancing?(reader: GroupReader): void;
-  /** kafkajs asks whether to restart after a retriable crash. */
-  mayRestart(): boolean;
-  onBackgroundError(what: string, err: unknown): void;
-}
-
-/** Kafka errors as ServiceErrors with our codes; an unknown topic or partition is TOPIC_NOT_FOUND. */
-export function toServiceError(err: unknown): ServiceError {
-  if (err instanceof ServiceError && !(err instanceof KafkaError)) return err;
-  const translated = translateKafkaError(err);
-  if (isUnknownTopic(translated)) {
-    return new KafkaError('TOPIC_NOT_FOUND', translated.message, translated.brokerError, false, err);
-  }
-  return translated;
-}
-
-function toHeaders(headers: IHeaders | undefined): FetchedRecord['headers'] {
-  const out: FetchedRecord['headers'] = [];
-  if (!headers) return out;
-  for (const [key, value] of Object.entries(headers)) {
-    for (const v of Array.isArray(value) ? value : [value]) {
-      out.push({
-        key,
-        value: v === undefined || v === null ? null : Buffer.isBuffer(v) ? v : Buffer.from(v),
-      });
-    }
-  }
-  return out;
-}
-
-function toFetchedRecord(topic: string, partition: number, message: KafkaMessage): FetchedRecord {
-  const timestamp = Number(message.timestamp);
-  return {
-    topic,
-    partition,
-    offset: Number(message.offset),
-    timestamp: Number.isFinite(timestamp) && timestamp >= 0 ? timestamp : null,
-    key: message.key ?? null,
-    value: message.value ?? null,
-    headers: toHeaders(message.headers),
-  };
-}
-
-export class GroupReader {
-  readonly settings: GroupReaderSettings;
+export class GroupReader implements PartitionReader {
+  readonly settings: ReaderSettings;
   /** The partitions the group gave this member at its latest join. */
   assigned: TopicPartition[] = [];
   /** Between a group join and a crash. */
@@ -108,13 +44,13 @@ export class GroupReader {
   restarting = false;
 
   private readonly consumer: Consumer;
-  private readonly hooks: GroupReaderHooks;
+  private readonly hooks: ReaderHooks;
   private readonly changed = new Signal();
   private assignedKeys = new Set<string>();
   /** consumer.run() returned: its first start finished, joined or crashed. */
   private started = false;
 
-  constructor(kafka: KafkaClient, settings: GroupReaderSettings, hooks: GroupReaderHooks) {
+  constructor(kafka: KafkaClient, settings: ReaderSettings, hooks: ReaderHooks) {
     this.settings = settings;
     this.hooks = hooks;
     const assigner = createTollgateAssigner(() => settings.manual);

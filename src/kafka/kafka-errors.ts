@@ -145,3 +145,13 @@ export function translateKafkaError(err: unknown): KafkaError {
 export function isUnknownTopic(err: KafkaError): boolean {
   return err.brokerError === 'UNKNOWN_TOPIC_OR_PARTITION' || err.brokerError === 'UNKNOWN_TOPIC_ID';
 }
+
+/** Kafka errors as ServiceErrors with our codes; an unknown topic or partition is TOPIC_NOT_FOUND. */
+export function toServiceError(err: unknown): ServiceError {
+  if (err instanceof ServiceError && !(err instanceof KafkaError)) return err;
+  const translated = translateKafkaError(err);
+  if (isUnknownTopic(translated)) {
+    return new KafkaError('TOPIC_NOT_FOUND', translated.message, translated.brokerError, false, err);
+  }
+  return translated;
+}

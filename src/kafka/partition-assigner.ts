@@ -1,6 +1,6 @@
 import type { PartitionAssigner } from 'kafkajs';
 import kafkajs from 'kafkajs';
-import type { TopicPartition } from './consumer-instance.ts';
+import type { TopicPartition } from './consumer-types.ts';
 
 /**
  * The partition assigner of Tollgate's consumer instances. It does two things kafkajs's round

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { FetchedRecord } from './consumer-instance.ts';
+import type { FetchedRecord } from './consumer-types.ts';
 import { RECORD_OVERHEAD_BYTES, RecordBuffer, recordBytes } from './record-buffer.ts';
 
 function rec(topic: string, partition: number, offset: number, valueBytes = 10, keyBytes = 0): FetchedRecord {
@@ -61,6 +61,14 @@ describe('RecordBuffer', () => {
     buffer.append('a', 0, [rec('a', 0, 0, 100), rec('a', 0, 1, 1)]);
     assert.deepEqual(offsets(buffer.take(10)), ['a/0@0']);
     assert.deepEqual(offsets(buffer.take(10)), ['a/0@1']);
+  });
+
+  it('takes nothing when topping up a poll and the next record would not fit the rest of max_bytes', () => {
+    const buffer = new RecordBuffer(1 << 20);
+    buffer.append('t', 0, [rec('t', 0, 0, 50)]);
+    assert.deepEqual(buffer.take(20, false), []);
+    assert.equal(buffer.count, 1, 'the record stays for the next poll');
+    assert.deepEqual(offsets(buffer.take(60, false)), ['t/0@0']);
   });
 
   it('neither loses nor repeats records across many small takes', () => {

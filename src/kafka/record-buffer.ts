@@ -1,4 +1,4 @@
-import type { FetchedRecord, TopicPartitionOffset } from './consumer-instance.ts';
+import { type FetchedRecord, partitionKey, type TopicPartitionOffset } from './consumer-types.ts';
 
 /**
  * What sits between kafkajs's push-based fetching and a REST consumer's polls: the records
@@ -34,7 +34,7 @@ function bufferedBytes(record: FetchedRecord): number {
   return bytes;
 }
 
-const keyOf = (topic: string, partition: number) => `${partition}\u0000${topic}`;
+const keyOf = partitionKey;
 
 interface PartitionState {
   readonly topic: string;
@@ -108,10 +108,10 @@ export class RecordBuffer {
 
   /**
    * Takes records, oldest first, while their summed key+value bytes stay within `maxBytes`; the
-   * first record is taken even when it alone is larger. What is not taken stays for the next
-   * call. Moves each partition's position past the records taken.
+   * first record is taken even when it alone is larger, unless `atLeastOne` is false (a poll
+   * topping up what it already has). What is not taken stays for the next call. Moves each partition's position past the records taken.
    */
-  take(maxBytes: number): FetchedRecord[] {
+  take(maxBytes: number, atLeastOne = true): FetchedRecord[] {
     const out: FetchedRecord[] = [];
     let sum = 0;
     while (this.head < this.chunks.length) {
@@ -119,7 +119,7 @@ export class RecordBuffer {
       while (chunk.next < chunk.records.length) {
         const record = chunk.records[chunk.next]!;
         const size = recordBytes(record);
-        if (out.length > 0 && sum + size > maxBytes) return this.finishTake(out);
+        if ((out.length > 0 || !atLeastOne) && sum + size > maxBytes) return this.finishTake(out);
         chunk.records[chunk.next] = null;
         chunk.next++;
         out.push(record);

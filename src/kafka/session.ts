@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.ts';
 import { ServiceError } from '../errors.ts';
 import type { SessionCloseReason } from '../metrics/metrics.ts';
 import { createKafkaClient, type KafkaClient } from './kafka-client.ts';
-import { translateKafkaError } from './kafka-errors.ts';
+import { isUnknownTopic, type KafkaError, translateKafkaError } from './kafka-errors.ts';
 import { createOauthBearerMechanism } from './oauthbearer-authenticator.ts';
 
 /**
@@ -144,6 +144,29 @@ export class KafkaSession {
       );
     }
     return this.admin;
+  }
+
+  /**
+   * Runs `run` with the session's admin client. kafkajs keeps every topic a client ever touched
+   * in its metadata requests, so after one of them is deleted every refresh fails with
+   * UNKNOWN_TOPIC_OR_PARTITION, whatever topic the call is about (issue 12: offsets of an
+   * existing topic answered 40401). On that answer the admin client is replaced by a fresh one,
+   * which asks only about the topics of this call, and the call runs once more: a topic that
+   * really does not exist still fails. Errors come out translated (KafkaError).
+   */
+  async useAdmin<T>(run: (admin: Admin) => Promise<T>): Promise<T> {
+    try {
+      return await run(await this.getAdmin());
+    } catch (err) {
+      const failure: KafkaError = translateKafkaError(err);
+      if (!isUnknownTopic(failure)) throw failure;
+      this.resetClient('admin');
+      try {
+        return await run(await this.getAdmin());
+      } catch (retryErr) {
+        throw translateKafkaError(retryErr);
+      }
+    }
   }
 
   /**

@@ -32,21 +32,8 @@ export interface ConfigEntry {
   readonly source: string;
 }
 
-async function withAdmin<T>(session: KafkaSession, run: (admin: Admin) => Promise<T>): Promise<T> {
-  try {
-    return await run(await session.getAdmin());
-  } catch (err) {
-    const failure = translateKafkaError(err);
-    if (!isUnknownTopic(failure)) throw failure;
-    // Maybe a topic this client touched before was deleted (see KafkaSession.resetClient):
-    // one retry on a fresh admin client tells that apart from a topic that does not exist.
-    session.resetClient('admin');
-    try {
-      return await run(await session.getAdmin());
-    } catch (retryErr) {
-      throw translateKafkaError(retryErr);
-    }
-  }
+function withAdmin<T>(session: KafkaSession, run: (admin: Admin) => Promise<T>): Promise<T> {
+  return session.useAdmin(run);
 }
 
 function notFoundIfHidden(err: KafkaError, topic: string): ServiceError {

@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { ServiceError } from '../errors.ts';
 import {
+  type ConsumerFormat,
   ConsumerInstance,
   type ConsumerInstanceOptions,
   type TopicPartition,
   type TopicPartitionOffset,
 } from '../kafka/consumer-instance.ts';
-import { type DataFormat, decodeField } from './record-format.ts';
+import { decodeField } from './record-format.ts';
 import { assertTopicAllowed, type RequestContext } from './request-context.ts';
 import { send, sendEmpty, sendJson, sortKeysDeep } from './respond.ts';
+import { decodeSchemaField, isSchemaFormat } from './schema-formats.ts';
 
 /**
  * Consumer instances (reference section 7.6). An instance lives in its creator's session, so
@@ -56,12 +58,7 @@ export async function createConsumer(ctx: RequestContext): Promise<void> {
   if (typeof format !== 'string' || !FORMATS.has(format)) {
     throw new ServiceError('CONSUMER_CONFIG_INVALID', `Invalid format type: ${String(format)}`);
   }
-  if (format !== 'binary' && format !== 'json') {
-    throw new ServiceError(
-      'CONSUMER_CONFIG_INVALID',
-      `The ${format} format needs a schema registry, and none is configured`,
-    );
-  }
+  // Schema formats need the registry only when records are decoded, as in Karapace.
   const reset = body['auto.offset.reset'] ?? 'earliest';
   if (typeof reset !== 'string' || !['earliest', 'latest'].includes(reset.toLowerCase())) {
     throw new ServiceError('CONSUMER_CONFIG_INVALID', 'auto.offset.reset must be earliest or latest');
@@ -91,7 +88,7 @@ export async function createConsumer(ctx: RequestContext): Promise<void> {
   const options: ConsumerInstanceOptions = {
     group,
     name,
-    format: format as DataFormat,
+    format: format as ConsumerFormat,
     autoOffsetReset: reset.toLowerCase() as 'earliest' | 'latest',
     autoCommit,
     fetchMinBytes: Math.max(fetchMin, 1),
@@ -254,32 +251,41 @@ export async function fetchRecords(ctx: RequestContext): Promise<void> {
   let bytes = 0;
   // Records are the largest answers: each item is built with its keys already in sorted order
   // (and json values sorted once, here), so the body is one plain JSON.stringify.
-  const out = records.map((r) => {
+  const out = [];
+  for (const r of records) {
     bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
     const headers =
       r.headers.length > 0
         ? r.headers.map((h) => ({ key: h.key, value: h.value === null ? null : h.value.toString('base64') }))
         : undefined;
-    return {
+    out.push({
       headers,
-      // A key that does not decode is returned as base64 (Karapace); a value must decode.
-      key: sortKeysDeep(safeKey(format, r.key)),
+      // A key that does not decode is returned as base64 (Karapace, except jsonschema); a value must decode.
+      key: sortKeysDeep(await safeKey(ctx, format, r.key)),
       offset: r.offset,
       partition: r.partition,
       timestamp: r.timestamp,
       topic: r.topic,
-      value: sortKeysDeep(decodeField(format, r.value, 'value')),
-    };
-  });
+      value: sortKeysDeep(await decodeAny(ctx, format, r.value, 'value')),
+    });
+  }
   ctx.metrics.recordsConsumed.inc(out.length);
   ctx.metrics.bytesConsumed.inc(bytes);
   send(ctx.req, ctx.res, 200, JSON.stringify(out));
 }
 
-function safeKey(format: DataFormat, key: Buffer | null): unknown {
+function decodeAny(ctx: RequestContext, format: ConsumerFormat, bytes: Buffer | null, side: 'key' | 'value') {
+  return isSchemaFormat(format)
+    ? decodeSchemaField(ctx, format, bytes, side)
+    : Promise.resolve(decodeField(format, bytes, side));
+}
+
+async function safeKey(ctx: RequestContext, format: ConsumerFormat, key: Buffer | null): Promise<unknown> {
   try {
-    return decodeField(format, key, 'key');
+    return await decodeAny(ctx, format, key, 'key');
   } catch (err) {
+    if (format === 'jsonschema') throw err;
+    if (err instanceof ServiceError && err.code === 'SCHEMA_REGISTRY_UNAVAILABLE') throw err;
     if (err instanceof ServiceError) return key?.toString('base64') ?? null;
     throw err;
   }

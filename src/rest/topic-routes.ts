@@ -16,6 +16,7 @@ import {
 import { type DataFormat, encodeField } from './record-format.ts';
 import { canDescribeTopic, type RequestContext } from './request-context.ts';
 import { sendJson } from './respond.ts';
+import { encodeSchemaField, isSchemaFormat, type ResolvedSchema, resolveSchema } from './schema-formats.ts';
 
 /** v2 topic, partition, broker and produce routes (reference sections 7.2–7.5). */
 
@@ -199,22 +200,36 @@ export async function produce(ctx: RequestContext): Promise<void> {
     if (Object.keys(r).some((k) => !RECORD_KEYS.has(k)))
       throw new ServiceError('REQUEST_UNPROCESSABLE', 'Invalid request format');
   }
-  // 5–6. schema formats need a schema registry, which this deployment does not have.
-  if (ctx.requestFormat !== 'binary' && ctx.requestFormat !== 'json') {
-    throw new ServiceError(
-      'SCHEMA_INVALID',
-      `The ${ctx.requestFormat} format needs a schema registry, and none is configured for this proxy`,
-    );
+  // 5. schema formats: a schema for every side that has data (before asking any registry)
+  let keySchema: ResolvedSchema | null = null;
+  let valueSchema: ResolvedSchema | null = null;
+  const schemaFormat = isSchemaFormat(ctx.requestFormat) ? ctx.requestFormat : null;
+  if (schemaFormat) {
+    const has = (side: 'key' | 'value') =>
+      records.some(
+        (r) =>
+          (r as Record<string, unknown>)[side] !== undefined && (r as Record<string, unknown>)[side] !== null,
+      );
+    const given = (side: 'key' | 'value') =>
+      (body[`${side}_schema`] ?? null) !== null || (body[`${side}_schema_id`] ?? null) !== null;
+    if (has('key') && !given('key')) throw new ServiceError('KEY_SCHEMA_MISSING');
+    if (has('value') && !given('value')) throw new ServiceError('VALUE_SCHEMA_MISSING');
+    // 6. schema resolution
+    if (given('key')) keySchema = await resolveSchema(ctx, schemaFormat, topic, 'key', body);
+    if (given('value')) valueSchema = await resolveSchema(ctx, schemaFormat, topic, 'value', body);
   }
   // 7. encoding
-  const format: DataFormat = ctx.requestFormat;
   const outgoing: OutgoingRecord[] = records.map((record) => {
     const r = record as Record<string, unknown>;
     const partition =
       r.partition !== undefined && r.partition !== null ? Number(r.partition) : routePartition;
+    const encode = (side: 'key' | 'value', schema: ResolvedSchema | null) =>
+      schemaFormat
+        ? encodeSchemaField(schema!, r[side])
+        : encodeField(ctx.requestFormat as DataFormat, r[side], side);
     return {
-      key: encodeField(format, r.key, 'key'),
-      value: encodeField(format, r.value, 'value'),
+      key: r.key === undefined || r.key === null ? null : encode('key', keySchema),
+      value: r.value === undefined || r.value === null ? null : encode('value', valueSchema),
       partition,
       headers: parseHeaders(r.headers),
     };
@@ -243,5 +258,9 @@ export async function produce(ctx: RequestContext): Promise<void> {
   });
   ctx.metrics.recordsProduced.inc(produced);
   ctx.metrics.bytesProduced.inc(bytes);
-  sendJson(ctx.req, ctx.res, failed ? 422 : 200, { key_schema_id: null, value_schema_id: null, offsets });
+  sendJson(ctx.req, ctx.res, failed ? 422 : 200, {
+    key_schema_id: keySchema?.id ?? null,
+    value_schema_id: valueSchema?.id ?? null,
+    offsets,
+  });
 }

@@ -344,13 +344,13 @@ describe('REST v2 through Envoy, authz and per-principal Kafka sessions', functi
         code: 40402,
       },
       {
-        name: 'avro without a schema registry',
+        name: 'avro with a schema that is not Avro',
         method: 'POST',
         path: '/topics/orders.eu',
         opts: () => ({
           token: alice,
           contentType: 'application/vnd.kafka.avro.v2+json',
-          body: { value_schema: '"int"', records: [{ value: 1 }] },
+          body: { value_schema: '{"type":"nonsense"}', records: [{ value: 1 }] },
         }),
         status: 422,
         code: 42205,

@@ -81,6 +81,9 @@ key as set: an empty serviceAccount would ask for an oauthbearer identity).
 {{- $_ := set $account "passwordFile" (default (include "tollgate.kafkaAccountPath" .) $account.passwordFile) }}
 {{- end }}
 {{- end }}
+{{- if and .Values.schemaRegistrySecret.name (not $cfg.schemaRegistry.passwordFile) }}
+{{- $_ := set $cfg.schemaRegistry "passwordFile" (printf "/etc/tollgate/schema-registry/%s" .Values.schemaRegistrySecret.key) }}
+{{- end }}
 {{- if $account }}
 {{- $_ := set $kafka "serviceAccount" $account }}
 {{- else }}

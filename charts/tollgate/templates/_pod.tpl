@@ -19,6 +19,11 @@ the config, the ACL file, the Secrets and a writable /tmp, and get the same env.
   mountPath: /etc/tollgate/kafka-account
   readOnly: true
 {{- end }}
+{{- if .Values.schemaRegistrySecret.name }}
+- name: schema-registry
+  mountPath: /etc/tollgate/schema-registry
+  readOnly: true
+{{- end }}
 - name: tmp
   mountPath: /tmp
 {{- end }}
