@@ -373,8 +373,9 @@ describe('Karapace parity (issue 12)', function () {
 
     it("sends the caller's own token to the registry, so its roles apply per caller", async () => {
       // The stack's Karapace registry verifies bearer tokens and reads roles from registry_roles:
-      // alice may write schemas, bob only read them, carol holds no role (deploy/stack/clients.yaml).
-      const [bob, carol] = await Promise.all([tokenFor('bob'), tokenFor('carol')]);
+      // alice may write schemas, bob only read them, dave holds no role (deploy/stack/clients.yaml;
+      // carol would do too, but rest-sessions needs her sessions to itself).
+      const [bob, dave] = await Promise.all([tokenFor('bob'), tokenFor('dave')]);
       const topic = `orders.roles-${id()}`;
       await createTopic(topic, 1);
       const byAlice = await api('POST', `/topics/${topic}`, {
@@ -383,30 +384,30 @@ describe('Karapace parity (issue 12)', function () {
         body: { value_schema: userV1, records: [{ value: { name: 'Ann', age: 3 } }] },
       });
       assert.equal(byAlice.status, 200, byAlice.text);
-      const carolSchema = JSON.stringify({ type: 'record', name: 'C', fields: [{ name: 'c', type: 'int' }] });
+      const daveSchema = JSON.stringify({ type: 'record', name: 'C', fields: [{ name: 'c', type: 'int' }] });
       const byCarol = await api('POST', `/topics/${topic}`, {
-        token: carol,
+        token: dave,
         contentType: AVRO_V2,
-        body: { value_schema: carolSchema, records: [{ value: { c: 1 } }] },
+        body: { value_schema: daveSchema, records: [{ value: { c: 1 } }] },
       });
       assert.equal(byCarol.status, 408, byCarol.text);
       assert.equal(byCarol.json.error_code, 40801);
-      // Reading: bob's token may fetch the schema, carol's may not, even after alice's use cached it.
+      // Reading: bob's token may fetch the schema, dave's may not, even after alice's use cached it.
       const bobInstance = await createConsumer(bob, `bob-${id()}`, { format: 'avro' });
       await api('POST', `${bobInstance}/subscription`, { token: bob, body: { topics: [topic] } });
       const records = await pollUntil(bob, bobInstance, AVRO_V2, 1);
       assert.deepEqual(records[0].value, { age: 3, name: 'Ann' });
       await api('DELETE', bobInstance, { token: bob });
-      const carolInstance = await createConsumer(carol, `carol-${id()}`, { format: 'avro' });
-      await api('POST', `${carolInstance}/subscription`, { token: carol, body: { topics: [topic] } });
-      let res = await api('GET', `${carolInstance}/records?timeout=5000`, { token: carol, accept: AVRO_V2 });
+      const daveInstance = await createConsumer(dave, `dave-${id()}`, { format: 'avro' });
+      await api('POST', `${daveInstance}/subscription`, { token: dave, body: { topics: [topic] } });
+      let res = await api('GET', `${daveInstance}/records?timeout=5000`, { token: dave, accept: AVRO_V2 });
       const end = Date.now() + 30_000;
       while (res.status === 200 && res.json.length === 0 && Date.now() < end) {
-        res = await api('GET', `${carolInstance}/records?timeout=5000`, { token: carol, accept: AVRO_V2 });
+        res = await api('GET', `${daveInstance}/records?timeout=5000`, { token: dave, accept: AVRO_V2 });
       }
       assert.equal(res.status, 408, res.text);
       assert.equal(res.json.error_code, 40801);
-      await api('DELETE', carolInstance, { token: carol });
+      await api('DELETE', daveInstance, { token: dave });
     });
 
     it('answers 422 for a record whose schema id the registry does not know, and for one not in the wire format', async () => {
