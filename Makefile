@@ -54,7 +54,7 @@ dev: deps ## the local stack in the foreground: start, print how to use it, stre
 	@deploy/stack/dev.sh
 
 .PHONY: test-integration
-test-integration: deps ## integration tests on the real stack (brings it up and down itself)
+test-integration: deps prometheus-deps ## integration tests on the real stack (brings it up and down itself)
 	@deploy/stack/run-integration.sh
 
 .PHONY: test

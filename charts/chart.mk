@@ -4,6 +4,7 @@
 # alerts query defined in src/metrics/metrics.ts.
 HELM := $(ROOT)/.tools/bin/helm
 K8S_VALIDATE := $(ROOT)/.tools/bin/kubernetes-validate
+KUSTOMIZE := $(ROOT)/.tools/bin/kustomize
 CHART := $(ROOT)/charts/tollgate
 CHART_OUT := $(ROOT)/.cache/chart
 # Oldest Kubernetes the chart supports (Chart.yaml kubeVersion) and the newest
@@ -17,8 +18,12 @@ helm-deps:
 	@$(ROOT)/deploy/tools/install-helm.sh
 
 .PHONY: chart-deps
-chart-deps: helm-deps prometheus-deps envoy-deps ## install the chart tools: helm (go install, pinned), promtool, kubernetes-validate, envoy
+chart-deps: helm-deps prometheus-deps envoy-deps kustomize-deps ## install the chart tools into .tools: helm and kustomize (go install, pinned), promtool, kubernetes-validate, envoy
 	@$(ROOT)/deploy/tools/install-kubernetes-validate.sh
+
+.PHONY: kustomize-deps
+kustomize-deps:
+	@$(ROOT)/deploy/tools/install-kustomize.sh
 
 .PHONY: chart-lint
 chart-lint: helm-deps ## helm lint the chart with default values and with each ci/*-values.yaml
@@ -52,7 +57,7 @@ chart-test: chart-deps chart-lint chart-render prometheus-check kustomize-check 
 	done
 	@echo "==> promtool check rules (the chart's PrometheusRule, everything-on)"
 	@$(NODE) $(ROOT)/deploy/tools/manifest-part.ts rule-groups $(CHART_OUT)/everything-on.yaml >$(CHART_OUT)/everything-on-rules.yaml
-	@promtool check rules $(CHART_OUT)/everything-on-rules.yaml
+	@$(PROMTOOL) check rules $(CHART_OUT)/everything-on-rules.yaml
 	@echo "==> values.yaml config mirrors src/config/schema.ts"
 	@$(NODE) $(ROOT)/deploy/tools/chart-config-check.ts
 	@echo "==> tollgate check-config on every rendered config + ACL file (and deploy/k8s's)"
@@ -87,13 +92,12 @@ kustomize-envoy: chart-render ## regenerate deploy/k8s/base/envoy.yaml from the 
 
 .PHONY: kustomize-check
 kustomize-check: chart-deps chart-render ## kustomize-build deploy/k8s base + example overlay, validate them; fail if envoy.yaml is stale
-	@command -v kubectl >/dev/null || { echo "kustomize-check: kubectl is missing (its built-in kustomize builds deploy/k8s)" >&2; exit 1; }
 	@{ printf '$(K8S_ENVOY_HEADER)'; $(NODE) $(ROOT)/deploy/tools/manifest-part.ts configmap-data \
 	  $(CHART_OUT)/default.yaml -envoy envoy.yaml; } | diff -u $(K8S_ENVOY) - >/dev/null \
 	  || { echo "deploy/k8s/base/envoy.yaml is stale: run make kustomize-envoy" >&2; exit 1; }
 	@$(ENVOY) --mode validate --log-level error --disable-hot-restart -c $(K8S_ENVOY) >/dev/null
 	@for k in base overlays/example; do \
-	  echo "==> kubectl kustomize deploy/k8s/$$k + Kubernetes API schemas"; \
-	  kubectl kustomize $(ROOT)/deploy/k8s/$$k >$(CHART_OUT)/k8s-$${k//\//-}.yaml || exit 1; \
+	  echo "==> kustomize build deploy/k8s/$$k + Kubernetes API schemas"; \
+	  $(KUSTOMIZE) build $(ROOT)/deploy/k8s/$$k >$(CHART_OUT)/k8s-$${k//\//-}.yaml || exit 1; \
 	  $(K8S_VALIDATE) --strict --quiet --no-warn $(addprefix -k ,$(K8S_VERSIONS)) $(CHART_OUT)/k8s-$${k//\//-}.yaml || exit 1; \
 	done

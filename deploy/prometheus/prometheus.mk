@@ -1,10 +1,12 @@
 # Prometheus alert rules: generated from the chart, checked with promtool.
 PROMTOOL_INSTALL := $(ROOT)/deploy/tools/install-promtool.sh
+# Always the repo's own promtool (unpacked from Debian's package), never one on PATH.
+PROMTOOL := $(ROOT)/.tools/bin/promtool
 ALERTS := $(ROOT)/deploy/prometheus/alerts.yaml
 ALERTS_RENDER := $(ROOT)/.cache/chart/alerts-render.yaml
 
 .PHONY: prometheus-deps
-prometheus-deps: ## install promtool (Debian package prometheus)
+prometheus-deps: ## install promtool into .tools/bin (unpacked from Debian's prometheus package)
 	@$(PROMTOOL_INSTALL)
 
 # The rule file is the chart's PrometheusRule spec with default values, so the two
@@ -25,5 +27,5 @@ prometheus-check: prometheus-deps $(ALERTS_RENDER) ## promtool check + unit-test
 	@$(NODE) $(ROOT)/deploy/tools/manifest-part.ts rule-groups $(ALERTS_RENDER) \
 	  $(ROOT)/deploy/prometheus/alerts.header.yaml | diff -u $(ALERTS) - >/dev/null \
 	  || { echo "deploy/prometheus/alerts.yaml is stale: run make prometheus-alerts" >&2; exit 1; }
-	@promtool check rules $(ALERTS)
-	@cd $(ROOT)/deploy/prometheus && promtool test rules alerts.test.yaml
+	@$(PROMTOOL) check rules $(ALERTS)
+	@cd $(ROOT)/deploy/prometheus && $(PROMTOOL) test rules alerts.test.yaml

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { HISTOGRAM_SUFFIXES, queriedMetrics } from '../../deploy/tools/metric-names.ts';
 import { stackValue } from './stack-env.ts';
 
@@ -11,6 +12,9 @@ import { stackValue } from './stack-env.ts';
 
 const DASHBOARD = 'deploy/grafana/tollgate-dashboard.json';
 const RULES = 'deploy/prometheus/alerts.yaml';
+// The repo's own promtool (`make prometheus-deps`, a prerequisite of test-integration),
+// never whichever one is on PATH: a fresh machine has none.
+const PROMTOOL = fileURLToPath(new URL('../../.tools/bin/promtool', import.meta.url));
 
 /** Metric families declared in a text exposition (`# TYPE name type`), name -> type. */
 function families(exposition: string): Map<string, string> {
@@ -82,12 +86,12 @@ describe('metrics named by the dashboard and the alert rules', () => {
   });
 
   it('has an exposition that promtool check metrics accepts', () => {
-    const result = spawnSync('promtool', ['check', 'metrics'], { input: tollgate, encoding: 'utf8' });
+    const result = spawnSync(PROMTOOL, ['check', 'metrics'], { input: tollgate, encoding: 'utf8' });
     if (result.error) {
       const code = (result.error as NodeJS.ErrnoException).code;
       assert.fail(
         code === 'ENOENT'
-          ? 'promtool is not installed: run make chart-deps (deploy/tools/install-promtool.sh)'
+          ? '.tools/bin/promtool is missing: run make prometheus-deps (deploy/tools/install-promtool.sh)'
           : `promtool could not run: ${result.error.message}`,
       );
     }
