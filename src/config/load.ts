@@ -61,6 +61,8 @@ const ENV_OVERRIDES: ReadonlyArray<readonly [string, 'string' | 'number' | 'bool
   ['schemaRegistry.passwordFile', 'string'],
   ['schemaRegistry.forwardBearer', 'boolean'],
   ['schemaRegistry.timeoutMs', 'number'],
+  ['schemaRegistry.nameStrategy', 'string'],
+  ['schemaRegistry.nameStrategyValidation', 'boolean'],
   ['sessions.sweepIntervalSec', 'number'],
   ['sessions.idleTimeoutSec', 'number'],
   ['sessions.consumerIdleTimeoutSec', 'number'],

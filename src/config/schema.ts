@@ -213,6 +213,10 @@ export const configSchema = z
          */
         forwardBearer: z.boolean().default(false),
         timeoutMs: z.number().int().min(100).default(10000),
+        /** Subject of a schema (Karapace's name_strategy): <topic>-<key|value>, the record's name, or both. */
+        nameStrategy: z.enum(['topic_name', 'record_name', 'topic_record_name']).default('topic_name'),
+        /** A *_schema_id must be registered under the subject the strategy names (name_strategy_validation). */
+        nameStrategyValidation: z.boolean().default(true),
       })
       .strict()
       .prefault({}),

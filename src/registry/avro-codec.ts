@@ -33,6 +33,8 @@ export function avroCodec(schema: string): SchemaCodec {
   // schema with wrapped unions reads those (and plain values), and writes the same bytes.
   let tagged: avro.Type | null = null;
   return {
+    // Named types (record, enum, fixed) carry their full name; primitives and unions none.
+    recordName: type.name ?? null,
     encode(value) {
       const paths: string[] = [];
       if (type.isValid(value, { errorHook: (path) => paths.push(path.join('.') || '(root)') })) {

@@ -27,7 +27,9 @@ export function jsonSchemaCodec(schema: string): SchemaCodec {
       );
     }
   };
+  const title = (JSON.parse(schema) as { title?: unknown }).title;
   return {
+    recordName: typeof title === 'string' ? title : null,
     encode(value) {
       check(value);
       return Buffer.from(JSON.stringify(value), 'utf8');

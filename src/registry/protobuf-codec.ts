@@ -151,6 +151,8 @@ export function protobufCodec(schema: string): SchemaCodec {
     return found!;
   };
   return {
+    // Package-qualified, as Karapace names it.
+    recordName: writerType.fullName.replace(/^\./, ''),
     encode(value) {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         throw new RegistryError(

@@ -14,7 +14,7 @@ import type { RequestContext } from './request-context.ts';
 /**
  * The schema formats (avro, jsonschema, protobuf) of the REST contract over the configured
  * schema registry (reference section 6): resolve a produce request's schema per side (register
- * `<side>_schema` under `<topic>-<side>`, or look up `<side>_schema_id`), encode records in the
+ * `<side>_schema` under the subject the name strategy gives, or look up `<side>_schema_id`), encode records in the
  * Confluent wire format, decode fetched records by the id they carry. Codecs are cached by id.
  */
 
@@ -78,7 +78,7 @@ export interface ResolvedSchema {
 
 /**
  * The schema of one side of a produce request: `<side>_schema` (a JSON string) registered under
- * `<topic>-<side>`, or `<side>_schema_id`. 42205 for an unusable schema or an unknown id, 40801
+ * its subject (`<topic>-<side>` by default), or `<side>_schema_id`. 42205 for an unusable schema or an unknown id, 40801
  * when the registry cannot answer.
  */
 export async function resolveSchema(
@@ -90,30 +90,53 @@ export async function resolveSchema(
 ): Promise<ResolvedSchema> {
   const registry = registryOf(ctx);
   const caller = callerOf(ctx);
+  const { nameStrategy, nameStrategyValidation } = ctx.config.schemaRegistry;
   const schema = body[`${side}_schema`];
   const schemaId = body[`${side}_schema_id`];
   try {
     if (schemaId !== undefined && schemaId !== null) {
       const registered = await registry.schemaById(Number(schemaId), caller);
-      // Karapace's name_strategy_validation (on by default): the id must belong to this topic's subject.
-      if (!(await registry.isRegisteredUnder(registered.id, `${topic}-${side}`, caller))) {
-        throw new ServiceError(
-          'SCHEMA_INVALID',
-          `schema ${registered.id} is not registered under subject ${topic}-${side}`,
-        );
+      const codec = codecFor(registered);
+      // Karapace's name_strategy_validation: the id must belong to the subject the strategy names.
+      if (nameStrategyValidation) {
+        const subject = subjectFor(nameStrategy, topic, side, codec.recordName);
+        if (!(await registry.isRegisteredUnder(registered.id, subject, caller))) {
+          throw new ServiceError(
+            'SCHEMA_INVALID',
+            `schema ${registered.id} is not registered under subject ${subject}`,
+          );
+        }
       }
-      return { id: registered.id, codec: codecFor(registered) };
+      return { id: registered.id, codec };
     }
     if (typeof schema !== 'string')
       throw new ServiceError('SCHEMA_INVALID', `${side}_schema must be a string`);
     const schemaType = SCHEMA_TYPES[format];
     // Compile first: a schema we cannot use is refused before it reaches the registry.
-    createCodec({ schemaType, schema });
-    const id = await registry.register(`${topic}-${side}`, schemaType, schema, caller);
+    const compiled = createCodec({ schemaType, schema });
+    const subject = subjectFor(nameStrategy, topic, side, compiled.recordName);
+    const id = await registry.register(subject, schemaType, schema, caller);
     return { id, codec: codecFor({ id, schemaType, schema }) };
   } catch (err) {
     throw produceError(err);
   }
+}
+
+/** The subject of a schema under Karapace's name strategies; 42205 when the strategy needs a name the schema lacks. */
+export function subjectFor(
+  strategy: Config['schemaRegistry']['nameStrategy'],
+  topic: string,
+  side: Side,
+  recordName: string | null,
+): string {
+  if (strategy === 'topic_name') return `${topic}-${side}`;
+  if (recordName === null) {
+    throw unprocessable(
+      `the schema has no record name, which the ${strategy} subject strategy needs: use another strategy or name it`,
+      42205,
+    );
+  }
+  return strategy === 'record_name' ? recordName : `${topic}-${recordName}`;
 }
 
 /** Encodes one key or value in the wire format; null stays null. 42205 when it does not fit. */
