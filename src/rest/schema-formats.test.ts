@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
+import { ServiceError } from '../errors.ts';
 import { createCodec } from '../registry/schema-codec.ts';
-import { RestError } from './rest-error.ts';
 import { subjectFor } from './schema-formats.ts';
 
 describe('schema-formats subjectFor', () => {
@@ -17,7 +17,7 @@ describe('schema-formats subjectFor', () => {
   it('answers 42205 when the strategy needs a name the schema lacks', () => {
     assert.throws(
       () => subjectFor('record_name', 'orders', 'value', null),
-      (err) => err instanceof RestError && err.errorCode === 42205,
+      (err) => err instanceof ServiceError && err.code === 'SCHEMA_INVALID',
     );
   });
 

@@ -131,9 +131,9 @@ export function subjectFor(
 ): string {
   if (strategy === 'topic_name') return `${topic}-${side}`;
   if (recordName === null) {
-    throw unprocessable(
+    throw new ServiceError(
+      'SCHEMA_INVALID',
       `the schema has no record name, which the ${strategy} subject strategy needs: use another strategy or name it`,
-      42205,
     );
   }
   return strategy === 'record_name' ? recordName : `${topic}-${recordName}`;
