@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'JWT_UNSUPPORTED',
   'JWT_CLAIM_INVALID',
   'PRINCIPAL_MISSING',
+  'JWT_CERT_BINDING_FAILED',
   // Authorization (403): identified, but not allowed.
   'JWT_SCOPE_MISSING',
   'USER_UNKNOWN',
@@ -73,6 +74,7 @@ export const CODE_INFO: Readonly<Record<ErrorCode, CodeInfo>> = Object.freeze({
   JWT_UNSUPPORTED: AUTHN,
   JWT_CLAIM_INVALID: AUTHN,
   PRINCIPAL_MISSING: AUTHN,
+  JWT_CERT_BINDING_FAILED: AUTHN,
   JWT_SCOPE_MISSING: AUTHZ,
   USER_UNKNOWN: AUTHZ,
   ACL_DENIED: AUTHZ,

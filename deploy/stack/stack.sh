@@ -244,6 +244,12 @@ cmd_status() {
   done
 }
 
+# The production-shaped profile (3 brokers, TLS everywhere) replaces the part functions above.
+if [ "${STACK_PROFILE:-quick}" = production ]; then
+  # shellcheck source=deploy/stack/production.sh
+  source "$ROOT/deploy/stack/production.sh"
+fi
+
 case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;

@@ -50,6 +50,7 @@ function verified(principal: string): VerifyResult {
     expiresAtMs: 2_000_000_000_000,
     claims: { sub: principal },
     tokenHash: `hash-of-${principal}`,
+    certificateBinding: 'off',
     cached: false,
   };
 }

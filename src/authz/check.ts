@@ -4,6 +4,7 @@ import type { ResourceRequest, RuleRef } from '../acl/acl-types.ts';
 import type { Config } from '../config/schema.ts';
 import { CODE_INFO, type ErrorCode } from '../errors.ts';
 import { extractBearer } from '../jwt/bearer.ts';
+import { checkCertificateBinding } from '../jwt/certificate-binding.ts';
 import type { TokenVerifier } from '../jwt/verifier.ts';
 import { type KnownRoute, mapRoute, type RouteId } from './route-map.ts';
 
@@ -22,6 +23,8 @@ export interface CheckInput {
   readonly authorization: string | readonly string[] | undefined;
   /** Client address, for ACL rules that name a host. */
   readonly host?: string;
+  /** RFC 8705 thumbprint (base64url SHA-256 of the DER) of the client's TLS certificate, if it sent one. */
+  readonly clientCertThumbprint?: string;
 }
 
 export interface CheckOutcome {
@@ -131,6 +134,13 @@ export function createChecker(config: CheckerConfig, deps: CheckerDeps): Checker
     // 3. Verify: signature, issuer, audience, lifetime; the principal claim.
     const token = await deps.verifier.verify(bearer.token);
     if (!token.ok) return deny(token.code, token.reason, route);
+    // A certificate-bound token (RFC 8705) counts only with its client certificate.
+    const binding = checkCertificateBinding(
+      token.certificateBinding,
+      token.claims,
+      input.clientCertThumbprint,
+    );
+    if (!binding.ok) return deny(binding.code, binding.reason, route);
     const identity = {
       principal: token.principal,
       issuer: token.issuer,

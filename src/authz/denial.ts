@@ -29,6 +29,8 @@ const MESSAGES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   JWT_UNSUPPORTED: 'The access token uses JWT features this gateway does not accept',
   JWT_CLAIM_INVALID: 'The access token lacks a required claim or has one of the wrong type',
   PRINCIPAL_MISSING: 'The access token does not name a principal',
+  JWT_CERT_BINDING_FAILED:
+    'The access token is bound to a client certificate this connection did not present',
   JWT_SCOPE_MISSING: 'The access token lacks a required scope',
   USER_UNKNOWN: 'The principal is not a known service user',
   ACL_DENIED: 'Not authorized for this operation',

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import grpc from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
+import { certificateThumbprint } from '../jwt/certificate-binding.ts';
 import type { AuthzService } from './authz-service.ts';
 import type { CheckInput, CheckOutcome } from './check.ts';
 import { denialFor } from './denial.ts';
@@ -54,7 +55,8 @@ interface HttpAttributes {
 
 interface CheckRequestShape {
   attributes?: {
-    source?: { address?: { socket_address?: { address?: string } } };
+    /** `certificate`: the client's URL-encoded PEM certificate (include_peer_certificate). */
+    source?: { address?: { socket_address?: { address?: string } }; certificate?: string };
     request?: { http?: HttpAttributes };
   };
 }
@@ -101,9 +103,21 @@ export function toCheckInput(request: CheckRequestShape): {
       path: http.path ?? '',
       authorization,
       host: request.attributes?.source?.address?.socket_address?.address,
+      clientCertThumbprint: peerThumbprint(request.attributes?.source?.certificate),
     },
     requestId,
   };
+}
+
+/** The RFC 8705 thumbprint of the peer certificate Envoy passed (URL-encoded PEM), if any. */
+function peerThumbprint(certificate: string | undefined): string | undefined {
+  if (!certificate) return undefined;
+  try {
+    return certificateThumbprint(decodeURIComponent(certificate));
+  } catch {
+    // Undecodable: treated as no certificate, so a bound token is refused (fail closed).
+    return undefined;
+  }
 }
 
 /** Builds the CheckResponse for an outcome. Only status code 0 allows. */

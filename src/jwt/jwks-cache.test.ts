@@ -22,6 +22,7 @@ function issuerConfig(idp: TestIdp, overrides: Partial<IssuerConfig> = {}): Issu
     algorithms: ['RS256', 'ES256'],
     principalClaim: 'sub',
     requiredScopes: [],
+    certificateBinding: 'off',
     ...overrides,
   };
 }

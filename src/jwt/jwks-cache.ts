@@ -11,6 +11,7 @@ import {
 import type { IssuerConfig, JwtConfig } from '../config/schema.ts';
 import { ServiceError } from '../errors.ts';
 import { defaultDiscoveryUrl, discoverJwksUrl } from './discovery.ts';
+import { createIssuerFetch } from './issuer-fetch.ts';
 
 /**
  * One issuer's signing keys: a jose remote key set plus the policy around it.
@@ -93,7 +94,8 @@ export class IssuerKeySet {
     // Until the first success (or after a failure) retry sooner than the
     // refresh period, but never faster than the cooldown or once a second.
     this.#retryMs = Math.min(this.#refreshMs, Math.max(MIN_RETRY_MS, this.#cooldownMs));
-    this.#fetch = deps.fetch ?? globalThis.fetch;
+    // A per-issuer CA trusts that CA for this issuer alone (never a process-wide switch).
+    this.#fetch = deps.fetch ?? (issuer.caFile ? createIssuerFetch(issuer.caFile) : globalThis.fetch);
     this.#onFetch = deps.onFetch;
     this.#onKeysRemoved = deps.onKeysRemoved;
     this.#remote = undefined;

@@ -83,6 +83,7 @@ describe('createTokenVerifier', () => {
       algorithms: ['RS256'],
       principalClaim: 'sub',
       requiredScopes: [],
+      certificateBinding: 'off',
     };
     betaIssuer = {
       issuer: beta.issuer,
@@ -92,6 +93,7 @@ describe('createTokenVerifier', () => {
       principalClaim: 'realm_access.username',
       requiredType: 'at+jwt',
       requiredScopes: ['kafka'],
+      certificateBinding: 'off',
     };
   });
 

@@ -2,6 +2,7 @@ import { decodeJwt, decodeProtectedHeader, type JWTVerifyOptions, jwtVerify } fr
 import type { IssuerConfig, JwtConfig } from '../config/schema.ts';
 import type { ErrorCode } from '../errors.ts';
 import { checkCompactShape } from './bearer.ts';
+import type { CertificateBinding } from './certificate-binding.ts';
 import {
   type ClaimPath,
   compileClaimPath,
@@ -30,6 +31,8 @@ export interface VerifiedToken {
   readonly claims: Readonly<Record<string, unknown>>;
   /** sha256 of the token, base64url: safe to log, the token itself never is. */
   readonly tokenHash: string;
+  /** The issuer's RFC 8705 policy, for the caller's check against the connection's certificate. */
+  readonly certificateBinding: CertificateBinding;
   /** True when answered from the verified-token cache (no signature work). */
   readonly cached: boolean;
 }
@@ -70,6 +73,7 @@ interface TrustedIssuer {
   readonly algorithms: ReadonlySet<string>;
   readonly principalPath: ClaimPath;
   readonly requiredScopes: readonly string[];
+  readonly certificateBinding: CertificateBinding;
   readonly verifyOptions: Readonly<JWTVerifyOptions>;
 }
 
@@ -108,6 +112,7 @@ export function createTokenVerifier(
       algorithms: new Set(issuer.algorithms),
       principalPath: compileClaimPath(issuer.principalClaim),
       requiredScopes: issuer.requiredScopes,
+      certificateBinding: issuer.certificateBinding,
       verifyOptions: Object.freeze({
         issuer: issuer.issuer,
         audience: issuer.audiences,
@@ -203,6 +208,7 @@ export function createTokenVerifier(
       expiresAtMs,
       claims: Object.freeze(claims),
       tokenHash,
+      certificateBinding: issuer.certificateBinding,
       cached: false,
     });
     if (generation === keyGeneration) {

@@ -7,6 +7,7 @@ import { type KnownRoute, mapRoute, type RouteId } from '../authz/route-map.ts';
 import type { Config } from '../config/schema.ts';
 import { ServiceError } from '../errors.ts';
 import { extractBearer } from '../jwt/bearer.ts';
+import { thumbprintFromForwardedCert } from '../jwt/certificate-binding.ts';
 import { KafkaError } from '../kafka/kafka-errors.ts';
 import type { KafkaSession } from '../kafka/session.ts';
 import type { SessionManager } from '../kafka/session-manager.ts';
@@ -147,6 +148,10 @@ export function createRestServer(deps: RestServerDeps): Server {
       path: target,
       authorization: req.headers.authorization,
       host: req.socket.remoteAddress,
+      // Set by Envoy alone (SANITIZE_SET; this listener is loopback-only behind it).
+      clientCertThumbprint: thumbprintFromForwardedCert(
+        req.headers['x-forwarded-client-cert'] as string | undefined,
+      ),
     });
     if (!outcome.allow) {
       const denial = denialFor(outcome);
