@@ -317,4 +317,54 @@ describe('createChecker', () => {
       assertOutcome(await checker.check(req('GET', '/brokers', bearer('alice'))), denied('INTERNAL', 500));
     });
   });
+  // Issue 13: RFC 8705 certificate-bound tokens, checked once the token verified.
+  describe('certificate binding', () => {
+    const THUMB = 'A'.repeat(43);
+    const boundVerifier = (policy: 'if-present' | 'required'): TokenVerifier => ({
+      ...createFakeVerifier(),
+      verify: async (token: string) => {
+        const name = Buffer.from(token.split('.')[1] ?? '', 'base64url').toString();
+        const base = verified(name.replace(/^bound:/, '')) as Extract<VerifyResult, { ok: true }>;
+        const claims = name.startsWith('bound:')
+          ? { ...base.claims, cnf: { 'x5t#S256': THUMB } }
+          : base.claims;
+        return { ...base, claims, certificateBinding: policy };
+      },
+    });
+
+    for (const mode of ['enforce', 'audit'] as const) {
+      it(`refuses a bound token from another client certificate with 401 (${mode})`, async () => {
+        const checker = createChecker(
+          { mode, authorization: true, jwt: JWT },
+          { verifier: boundVerifier('if-present'), acls: () => ACLS },
+        );
+        const stolen = {
+          ...req('GET', '/brokers', bearer('bound:alice')),
+          clientCertThumbprint: 'B'.repeat(43),
+        };
+        assertOutcome(await checker.check(stolen), denied('JWT_CERT_BINDING_FAILED', 401));
+        const bare = req('GET', '/brokers', bearer('bound:alice'));
+        assertOutcome(await checker.check(bare), denied('JWT_CERT_BINDING_FAILED', 401));
+      });
+    }
+
+    it('allows a bound token with its certificate, and an unbound one under if-present', async () => {
+      const checker = createChecker(
+        { mode: 'enforce', authorization: true, jwt: JWT },
+        { verifier: boundVerifier('if-present'), acls: () => ACLS },
+      );
+      const own = { ...req('GET', '/brokers', bearer('bound:alice')), clientCertThumbprint: THUMB };
+      assert.equal((await checker.check(own)).allow, true);
+      assert.equal((await checker.check(req('GET', '/brokers', bearer('alice')))).allow, true);
+    });
+
+    it('refuses an unbound token when the issuer requires binding', async () => {
+      const checker = createChecker(
+        { mode: 'enforce', authorization: true, jwt: JWT },
+        { verifier: boundVerifier('required'), acls: () => ACLS },
+      );
+      const unbound = { ...req('GET', '/brokers', bearer('alice')), clientCertThumbprint: THUMB };
+      assertOutcome(await checker.check(unbound), denied('JWT_CERT_BINDING_FAILED', 401));
+    });
+  });
 });
