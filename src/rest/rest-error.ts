@@ -36,6 +36,8 @@ export const badRequest = (message: string) => new RestError(400, 400, message);
 export const unprocessable = (message: string, errorCode = 422) => new RestError(422, errorCode, message);
 export const serverError = (message: string, errorCode = 500) => new RestError(500, errorCode, message);
 
+const RETRY_AFTER: Readonly<Record<string, string>> = Object.freeze({ 'retry-after': '2' });
+
 /** A ServiceError (ours or a translated Kafka one) as the REST answer clients expect. */
 export function fromServiceError(err: ServiceError): RestError {
   switch (err.code as ErrorCode) {
@@ -44,7 +46,8 @@ export function fromServiceError(err: ServiceError): RestError {
     case 'KAFKA_AUTH_FAILED':
       return new RestError(403, 40101, 'Forbidden', { bodyStyle: 'full' });
     case 'KAFKA_UNAVAILABLE':
-      return new RestError(503, 503, 'Service unavailable');
+      // Retryable: a broker restarting or failing over is back (or replaced) within seconds.
+      return new RestError(503, 503, 'Service unavailable', { headers: RETRY_AFTER });
     case 'KAFKA_ERROR':
       return new RestError(500, 50002, `Kafka error: ${err.message}`);
     default: {

@@ -214,7 +214,17 @@ export function createRestServer(deps: RestServerDeps): Server {
 
   function fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
     let restError: RestError;
-    if (err instanceof KafkaError) metrics.kafkaErrors.labels(err.code).inc();
+    if (err instanceof KafkaError) {
+      metrics.kafkaErrors.labels(err.code).inc();
+      if (err.tlsFailure !== null) {
+        // Never downgraded to plaintext: the request fails, and the log says which check refused.
+        metrics.kafkaTlsFailures.labels(err.tlsFailure).inc();
+        logger.error(
+          { event: 'kafka_tls_failed', reason: err.tlsFailure, detail: err.message },
+          'Kafka broker TLS connection refused',
+        );
+      }
+    }
     if (err instanceof RestError) restError = err;
     else if (err instanceof ServiceError) restError = fromServiceError(err);
     else {
