@@ -96,4 +96,46 @@ describe('ProduceBatcher', () => {
     await assert.rejects(batcher.send({ topic: 't', messages: [msg(0, 'a')] }), /broker said no/);
     assert.deepEqual([...(await batcher.send({ topic: 't', messages: [msg(0, 'b')] }))], [[0, 7]]);
   });
+
+  // Issue 13: kafkajs 2.2.4 answered a send without a partition whose leader had moved.
+  it('sends again the partitions kafkajs left unanswered, and only those', async () => {
+    const sent: string[][] = [];
+    const batcher = new ProduceBatcher(async ({ topicMessages }) => {
+      const messages = topicMessages.flatMap((t) => t.messages);
+      sent.push(messages.map((m) => String(m.value)));
+      const partitions = [...new Set(messages.map((m) => m.partition!))];
+      // The first answer drops partition 1, as kafkajs does after a leader move.
+      const answered = sent.length === 1 ? partitions.filter((p) => p !== 1) : partitions;
+      return answered.map((p) => ({
+        topicName: 't',
+        partition: p,
+        errorCode: 0,
+        baseOffset: String(10 * p),
+      }));
+    });
+    const result = await batcher.send({ topic: 't', messages: [msg(0, 'a'), msg(1, 'b'), msg(1, 'c')] });
+    assert.deepEqual(sent, [
+      ['a', 'b', 'c'],
+      ['b', 'c'],
+    ]);
+    assert.deepEqual(
+      [...result],
+      [
+        [0, 0],
+        [1, 10],
+      ],
+    );
+  });
+
+  it('gives no offset for a partition that stays unanswered', async () => {
+    let calls = 0;
+    const batcher = new ProduceBatcher(async () => {
+      calls++;
+      return [{ topicName: 't', partition: 0, errorCode: 0, baseOffset: '3' }];
+    });
+    const result = await batcher.send({ topic: 't', messages: [msg(0, 'a'), msg(1, 'b')] });
+    assert.equal(result.get(0), 3);
+    assert.ok(Number.isNaN(result.get(1)), 'no base offset for partition 1');
+    assert.equal(calls, 4, 'the first send and three resends');
+  });
 });

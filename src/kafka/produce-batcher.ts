@@ -41,6 +41,11 @@ function sizeOf(messages: readonly Message[]): number {
   return bytes;
 }
 
+/** How often partitions that kafkajs left unanswered are sent again before they count as failed. */
+const MAX_RESENDS = 3;
+
+const partitionKey = (topic: string, partition: number | undefined) => `${partition}\u0000${topic}`;
+
 export class ProduceBatcher {
   private readonly queue: Array<Pending & { bytes: number }> = [];
   private flushing = false;
@@ -79,9 +84,9 @@ export class ProduceBatcher {
         for (const m of entry.messages) list.push(m);
       }
       try {
-        const metadata = await this.sendBatch({
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        });
+        const metadata = await this.sendAnswered(
+          [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        );
         const base = new Map<string, number>();
         for (const m of metadata) base.set(`${m.partition}\u0000${m.topicName}`, Number(m.baseOffset));
         // Records of a partition are appended in queue order: each caller's start is the batch's
@@ -102,5 +107,36 @@ export class ProduceBatcher {
       }
     }
     this.flushing = false;
+  }
+
+  /**
+   * Sends and returns a base offset for every partition sent, as far as the broker answered.
+   * kafkajs 2.2.4 can answer a send without some of its partitions: when a partition's leader
+   * moved (NOT_LEADER_OR_FOLLOWER) to a broker that already answered for other partitions of
+   * the same send, its retry skips that broker, and the partition is neither written nor
+   * reported as failed (found by the rolling-restart test, issue 13). Those partitions are sent
+   * again; the producer rolled their sequence numbers back, so idempotence still holds. A
+   * partition still unanswered has no base offset, and its records are reported not written.
+   */
+  private async sendAnswered(
+    topicMessages: Array<{ topic: string; messages: Message[] }>,
+  ): Promise<RecordMetadata[]> {
+    const answers: RecordMetadata[] = [];
+    let pending = topicMessages;
+    for (let attempt = 0; attempt <= MAX_RESENDS && pending.length > 0; attempt++) {
+      const metadata = await this.sendBatch({ topicMessages: pending });
+      const answered = new Set<string>();
+      for (const m of metadata) {
+        answers.push(m);
+        answered.add(partitionKey(m.topicName, m.partition));
+      }
+      pending = pending
+        .map(({ topic, messages }) => ({
+          topic,
+          messages: messages.filter((m) => !answered.has(partitionKey(topic, m.partition))),
+        }))
+        .filter((t) => t.messages.length > 0);
+    }
+    return answers;
   }
 }

@@ -138,11 +138,15 @@ export async function produceRecords(
     for (const [partition, indexes] of byPartition) {
       const base = bases.get(partition);
       indexes.forEach((i, position) => {
-        results[i] = {
-          ok: true,
-          partition,
-          offset: base === undefined || Number.isNaN(base) ? -1 : base + position,
-        };
+        // Fail closed: a record the broker did not acknowledge is never reported written.
+        results[i] =
+          base === undefined || Number.isNaN(base)
+            ? {
+                ok: false,
+                errorCode: 2,
+                error: 'Kafka did not acknowledge the record; it may not be written',
+              }
+            : { ok: true, partition, offset: base + position };
       });
     }
   } catch (err) {
