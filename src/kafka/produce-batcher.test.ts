@@ -34,7 +34,14 @@ function fakeBroker() {
     return out;
   };
   // Answers every request in flight (one per partition since issue 13).
-  return { sendBatch, logs, requests, release: () => waiting.splice(0).forEach((resolve) => resolve()) };
+  return {
+    sendBatch,
+    logs,
+    requests,
+    release: () => {
+      for (const resolve of waiting.splice(0)) resolve();
+    },
+  };
 }
 
 const msg = (partition: number, value: string): Message => ({ partition, value });
