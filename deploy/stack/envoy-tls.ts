@@ -5,6 +5,7 @@
  *   - the ingress listener terminates TLS with the stack CA's certificate, and asks for a
  *     client certificate signed by that CA without requiring one (certificate-bound tokens
  *     need it; plain bearer callers do not);
+ *   - Envoy's own 503s carry Retry-After, like Tollgate's;
  *   - ext_authz sends the verified peer certificate to the Check (include_peer_certificate);
  *   - the REST process gets the certificate's SHA-256 in x-forwarded-client-cert (Hash=...,
  *     which Envoy always sets; no other field, so nothing needs quoting),
@@ -47,6 +48,22 @@ chain.transport_socket = {
 };
 const hcm = chain.filters[0].typed_config;
 hcm.forward_client_cert_details = 'SANITIZE_SET';
+// Envoy's own 503s (authz unreachable or too slow, REST process gone) say when to come back,
+// as Tollgate's do: a client retrying through a failover should not have to guess.
+hcm.local_reply_config = {
+  mappers: [
+    {
+      filter: {
+        status_code_filter: {
+          comparison: { op: 'EQ', value: { default_value: 503, runtime_key: 'tollgate.local_reply_503' } },
+        },
+      },
+      headers_to_add: [
+        { header: { key: 'retry-after', value: '2' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
+      ],
+    },
+  ],
+};
 const extAuthz = hcm.http_filters.find((f: { name: string }) => f.name === 'envoy.filters.http.ext_authz');
 extAuthz.typed_config.include_peer_certificate = true;
 

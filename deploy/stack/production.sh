@@ -118,7 +118,9 @@ start_kafka_node() { # node id; starts it and waits for its client port, formatt
       -t "$(cat "$STACK_DIR/kafka-cluster-id")" -c "$dir/server.properties" >>"$LOGS/$part.log" 2>&1 \
       || { tail_log "$part"; die "$part: storage format failed"; }
   fi
-  start_bg "$part" java "${opts[@]}" -cp "$TOOLS/kafka/libs/*" kafka.Kafka "$dir/server.properties"
+  # nice: a JVM starting during a rolling restart takes both cores of a small machine for tens
+  # of seconds; Tollgate and Envoy (what the tests measure) must not starve meanwhile.
+  start_bg "$part" nice -n 10 java "${opts[@]}" -cp "$TOOLS/kafka/libs/*" kafka.Kafka "$dir/server.properties"
 }
 
 wait_kafka_node() {

@@ -244,8 +244,9 @@ cmd_status() {
   done
 }
 
-# The production-shaped profile (3 brokers, TLS everywhere) replaces the part functions above.
-if [ "${STACK_PROFILE:-quick}" = production ]; then
+# The production-shaped profile (3 brokers, TLS everywhere) replaces the part functions above;
+# a running one is recognised by its second broker, so a plain `stack.sh down` stops it all.
+if [ "${STACK_PROFILE:-quick}" = production ] || [ -f "$PIDS/kafka2.pid" ]; then
   # shellcheck source=deploy/stack/production.sh
   source "$ROOT/deploy/stack/production.sh"
 fi
