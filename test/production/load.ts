@@ -22,12 +22,14 @@ export interface Failure {
 
 export interface Ledger {
   readonly acked: Set<string>;
+  /** Where the gateway said each acknowledged record went: `partition@offset`, with the time. */
+  readonly ackedAt: Map<string, string>;
   readonly failures: Failure[];
   requests: number;
 }
 
 export function createLedger(): Ledger {
-  return { acked: new Set(), failures: [], requests: 0 };
+  return { acked: new Set(), ackedAt: new Map(), failures: [], requests: 0 };
 }
 
 function failure(who: string, status: number, text: string, retryAfter?: string | string[]): Failure {

@@ -79,9 +79,12 @@ async function waitForConsumers(load: Load, withinMs = 60_000): Promise<Map<stri
 }
 
 /** Stored exactly once: nothing acknowledged lost, nothing duplicated by producer retries. */
-async function assertStoredOnce(topic: string, acked: Set<string>): Promise<void> {
+async function assertStoredOnce(topic: string, ledger: Ledger): Promise<void> {
   const stored = await readTopicKeys(topic);
-  const missing = [...acked].filter((key) => !stored.has(key));
+  // Each with where the gateway said it wrote it, for the investigation a failure starts.
+  const missing = [...ledger.acked]
+    .filter((key) => !stored.has(key))
+    .map((key) => `${key} ${ledger.ackedAt.get(key)}`);
   const duplicated = [...stored].filter(([, count]) => count > 1).map(([key]) => key);
   assert.deepEqual(missing, [], 'acknowledged records missing from the topic');
   assert.deepEqual(duplicated, [], 'records stored more than once');
@@ -124,7 +127,7 @@ describe('production profile: broker failover under load (issue 13)', function (
     } finally {
       missing = await waitForConsumers(load).finally(() => load.stop());
     }
-    await assertStoredOnce(topic, load.ledger.acked);
+    await assertStoredOnce(topic, load.ledger);
     assert.deepEqual(load.ledger.failures, [], 'failed produce requests');
     assert.deepEqual(Object.fromEntries(missing), {}, 'acknowledged records a consumer never received');
     for (const { who, consumer } of load.consumers) {
@@ -157,7 +160,7 @@ describe('production profile: broker failover under load (issue 13)', function (
     } finally {
       missing = await waitForConsumers(load).finally(() => load.stop());
     }
-    await assertStoredOnce(topic, load.ledger.acked);
+    await assertStoredOnce(topic, load.ledger);
     assert.deepEqual(Object.fromEntries(missing), {}, 'acknowledged records a consumer never received');
     const failures = [...load.ledger.failures, ...load.consumers.flatMap((c) => c.consumer.failures)];
     for (const f of failures) {
