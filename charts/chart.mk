@@ -11,7 +11,7 @@ CHART_OUT := $(ROOT)/.cache/chart
 # kubernetes-validate knows: manifests must be valid on both.
 K8S_VERSIONS := 1.29.0 1.37.0
 HELM_KUBE := --kube-version 1.34.0
-CHART_CASES := default everything-on istio
+CHART_CASES := default everything-on istio tls
 
 .PHONY: helm-deps
 helm-deps:
@@ -44,10 +44,15 @@ chart-render: helm-deps
 
 .PHONY: chart-test
 chart-test: chart-deps chart-lint chart-render prometheus-check kustomize-check ## lint, render, envoy --mode validate, K8s schemas, promtool, metric names
-	@for c in default everything-on; do \
+	@for c in default everything-on tls; do \
 	  echo "==> envoy --mode validate (rendered Envoy config, $$c)"; \
 	  $(NODE) $(ROOT)/deploy/tools/manifest-part.ts configmap-data $(CHART_OUT)/$$c.yaml -envoy envoy.yaml \
 	    >$(CHART_OUT)/$$c-envoy.yaml || exit 1; \
+	  if [ $$c = tls ]; then \
+	    rm -rf $(CHART_OUT)/tls && $(ROOT)/deploy/stack/tls.sh $(CHART_OUT)/tls || exit 1; \
+	    sed -i -e 's|/etc/envoy/tls/tls.crt|$(CHART_OUT)/tls/envoy.pem|' -e 's|/etc/envoy/tls/tls.key|$(CHART_OUT)/tls/envoy.key|' \
+	      -e 's|/etc/envoy/tls/ca.crt|$(CHART_OUT)/tls/ca.pem|' $(CHART_OUT)/$$c-envoy.yaml; \
+	  fi; \
 	  $(ENVOY) --mode validate --log-level error --disable-hot-restart -c $(CHART_OUT)/$$c-envoy.yaml >/dev/null \
 	    || { echo "envoy rejected the config rendered with $$c values: .cache/chart/$$c-envoy.yaml" >&2; exit 1; }; \
 	done

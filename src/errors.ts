@@ -91,6 +91,10 @@ const CATALOGUE = {
   JWT_UNSUPPORTED: authn('The access token uses JWT features this gateway does not accept'),
   JWT_CLAIM_INVALID: authn('The access token lacks a required claim or has one of the wrong type'),
   PRINCIPAL_MISSING: authn('The access token does not name a principal'),
+  // RFC 8705: a certificate-bound token presented without (or with another) client certificate.
+  JWT_CERT_BINDING_FAILED: authn(
+    'The access token is bound to a client certificate this connection did not present',
+  ),
   // The broker refused a token we accepted (its audience, issuer or keys differ; issue 11).
   KAFKA_TOKEN_REJECTED: authn('Kafka refused the access token'),
   // Authorization (403): identified, but not allowed.
@@ -118,7 +122,8 @@ const CATALOGUE = {
     ),
     2,
   ),
-  KAFKA_UNAVAILABLE: answer(503, 503, RPC.UNAVAILABLE, 'Service unavailable', 'hidden'),
+  // Retryable: a broker restarting or failing over is back (or replaced) within seconds.
+  KAFKA_UNAVAILABLE: retryable(answer(503, 503, RPC.UNAVAILABLE, 'Service unavailable', 'hidden'), 2),
   // Karapace answers a refused Kafka login or operation with a bare "Forbidden".
   KAFKA_AUTH_FAILED: answer(403, 40101, RPC.PERMISSION_DENIED, 'Forbidden', 'hidden'),
   KAFKA_AUTHZ_FAILED: answer(403, 40301, RPC.PERMISSION_DENIED, 'Forbidden', 'hidden'),

@@ -312,6 +312,13 @@ cmd_status() {
   done
 }
 
+# The production-shaped profile (3 brokers, TLS everywhere) replaces the part functions above;
+# a running one is recognised by its second broker, so a plain `stack.sh down` stops it all.
+if [ "${STACK_PROFILE:-quick}" = production ] || [ -f "$PIDS/kafka2.pid" ]; then
+  # shellcheck source=deploy/stack/production.sh
+  source "$ROOT/deploy/stack/production.sh"
+fi
+
 case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;

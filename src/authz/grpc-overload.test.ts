@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import grpc from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
-import pino from 'pino';
 import { compileAcls } from '../acl/acl-compile.ts';
 import { parseAclFile } from '../acl/acl-file.ts';
 import { createChecker } from '../check/check.ts';
 import type { TokenVerifier, VerifyResult } from '../jwt/verifier.ts';
-import { Metrics, type ShedReason } from '../metrics/metrics.ts';
+import type { ShedReason } from '../metrics/metrics.ts';
 import { type GrpcServerHandle, LOADER_OPTIONS, startGrpcServer } from './grpc-server.ts';
 
 // Issue #14: overload is refused fast and explicitly, before any work. Functional, not timed:
@@ -57,6 +56,7 @@ function createGatedVerifier(): TokenVerifier & { calls: number; open(): void } 
         claims: { sub: 'alice' },
         tokenHash: 'hash-of-alice',
         cached: false,
+        certificateBinding: 'off',
       };
     },
     ready: () => true,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { checkOutcome as outcome } from '../../test/support/check-outcome.ts';
 import { type CompiledAcls, compileAcls } from '../acl/acl-compile.ts';
 import { parseAclFile } from '../acl/acl-file.ts';
@@ -161,6 +162,19 @@ describe('toCheckRequest', () => {
       assert.equal(bearer.ok ? 'ok' : bearer.code, row.bearer);
     });
   }
+
+  it("passes the thumbprint of Envoy's URL-encoded peer certificate on (RFC 8705)", () => {
+    const der = Buffer.from('certificate bytes');
+    const pem = `-----BEGIN CERTIFICATE-----\n${der.toString('base64')}\n-----END CERTIFICATE-----\n`;
+    const request = envoyRequest({ method: 'GET', path: '/', headers: {} });
+    request.attributes!.source!.certificate = encodeURIComponent(pem);
+    assert.equal(
+      toCheckRequest(request).request.clientCertThumbprint,
+      createHash('sha256').update(der).digest('base64url'),
+    );
+    request.attributes!.source!.certificate = '%E0%A4%A';
+    assert.equal(toCheckRequest(request).request.clientCertThumbprint, undefined);
+  });
 
   it('passes the client address on for host-bound ACL rules', () => {
     const { request: input } = toCheckRequest(envoyRequest({ method: 'GET', path: '/', headers: {} }));

@@ -5,6 +5,7 @@ import grpc from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
 import { type Checker, type CheckOutcome, type CheckRequest, passes } from '../check/check.ts';
 import { CODE_INFO, errorAnswer, RPC } from '../errors.ts';
+import { certificateThumbprint } from '../jwt/certificate-binding.ts';
 import { InFlightLimit, isPastDeadline } from '../limits/in-flight-limit.ts';
 import type { ShedReason } from '../metrics/metrics.ts';
 import { CLIENT_ADDRESS_HEADER } from '../routes/raw-headers.ts';
@@ -51,7 +52,8 @@ interface HttpAttributes {
 
 interface CheckRequestShape {
   attributes?: {
-    source?: { address?: { socket_address?: { address?: string } } };
+    /** `certificate`: the client's URL-encoded PEM certificate (include_peer_certificate). */
+    source?: { address?: { socket_address?: { address?: string } }; certificate?: string };
     request?: { http?: HttpAttributes };
   };
 }
@@ -101,9 +103,21 @@ export function toCheckRequest(request: CheckRequestShape): {
       path,
       authorization,
       host: request.attributes?.source?.address?.socket_address?.address,
+      clientCertThumbprint: peerThumbprint(request.attributes?.source?.certificate),
     },
     requestId,
   };
+}
+
+/** The RFC 8705 thumbprint of the peer certificate Envoy passed (URL-encoded PEM), if any. */
+function peerThumbprint(certificate: string | undefined): string | undefined {
+  if (!certificate) return undefined;
+  try {
+    return certificateThumbprint(decodeURIComponent(certificate));
+  } catch {
+    // Undecodable: treated as no certificate, so a bound token is refused (fail closed).
+    return undefined;
+  }
 }
 
 /**

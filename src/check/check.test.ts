@@ -51,6 +51,7 @@ function verified(principal: string): VerifyResult {
     expiresAtMs: 2_000_000_000_000,
     claims: { sub: principal },
     tokenHash: `hash-of-${principal}`,
+    certificateBinding: 'off',
     cached: false,
   };
 }
@@ -416,6 +417,56 @@ describe('createChecker', () => {
       );
       assert.equal(audited.verdict, 'deny');
       assert.equal(passes(audited), true);
+    });
+  });
+  // Issue 13: RFC 8705 certificate-bound tokens, checked once the token verified.
+  describe('certificate binding', () => {
+    const THUMB = 'A'.repeat(43);
+    const boundVerifier = (policy: 'if-present' | 'required'): TokenVerifier => ({
+      ...createFakeVerifier(),
+      verify: async (token: string) => {
+        const name = Buffer.from(token.split('.')[1] ?? '', 'base64url').toString();
+        const base = verified(name.replace(/^bound:/, '')) as Extract<VerifyResult, { ok: true }>;
+        const claims = name.startsWith('bound:')
+          ? { ...base.claims, cnf: { 'x5t#S256': THUMB } }
+          : base.claims;
+        return { ...base, claims, certificateBinding: policy };
+      },
+    });
+
+    for (const mode of ['enforce', 'audit'] as const) {
+      it(`refuses a bound token from another client certificate with 401 (${mode})`, async () => {
+        const checker = createChecker(
+          { mode, authorization: true, jwt: JWT },
+          { verifier: boundVerifier('if-present'), acls: () => ACLS },
+        );
+        const stolen = {
+          ...req('GET', '/brokers', bearer('bound:alice')),
+          clientCertThumbprint: 'B'.repeat(43),
+        };
+        assertOutcome(await checker.check(stolen, CTX), denied('JWT_CERT_BINDING_FAILED', 401));
+        const bare = req('GET', '/brokers', bearer('bound:alice'));
+        assertOutcome(await checker.check(bare, CTX), denied('JWT_CERT_BINDING_FAILED', 401));
+      });
+    }
+
+    it('allows a bound token with its certificate, and an unbound one under if-present', async () => {
+      const checker = createChecker(
+        { mode: 'enforce', authorization: true, jwt: JWT },
+        { verifier: boundVerifier('if-present'), acls: () => ACLS },
+      );
+      const own = { ...req('GET', '/brokers', bearer('bound:alice')), clientCertThumbprint: THUMB };
+      assert.equal((await checker.check(own, CTX)).verdict, 'allow');
+      assert.equal((await checker.check(req('GET', '/brokers', bearer('alice')), CTX)).verdict, 'allow');
+    });
+
+    it('refuses an unbound token when the issuer requires binding', async () => {
+      const checker = createChecker(
+        { mode: 'enforce', authorization: true, jwt: JWT },
+        { verifier: boundVerifier('required'), acls: () => ACLS },
+      );
+      const unbound = { ...req('GET', '/brokers', bearer('alice')), clientCertThumbprint: THUMB };
+      assertOutcome(await checker.check(unbound, CTX), denied('JWT_CERT_BINDING_FAILED', 401));
     });
   });
 });

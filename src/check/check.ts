@@ -4,6 +4,7 @@ import type { ResourceRequest, RuleRef } from '../acl/acl-types.ts';
 import type { Config } from '../config/schema.ts';
 import type { ErrorCode } from '../errors.ts';
 import { extractBearer } from '../jwt/bearer.ts';
+import { checkCertificateBinding } from '../jwt/certificate-binding.ts';
 import type { TokenVerifier } from '../jwt/verifier.ts';
 import type { RouteId, RouteMatch } from '../routes/route-map.ts';
 
@@ -24,6 +25,8 @@ export interface CheckRequest {
   readonly authorization: string | readonly string[] | undefined;
   /** The client address Envoy saw, for ACL rules that name a host. */
   readonly host: string | undefined;
+  /** RFC 8705 thumbprint (base64url SHA-256 of the DER) of the client's TLS certificate, if it sent one. */
+  readonly clientCertThumbprint?: string;
 }
 
 /** Which front end asked: the gate's gRPC or HTTP API, or the REST process re-checking. */
@@ -187,6 +190,13 @@ export function createChecker(config: CheckerConfig, deps: CheckerDeps): Checker
     // 3. Verify: signature, issuer, audience, lifetime; the principal claim.
     const verified = await deps.verifier.verify(bearer.token);
     if (!verified.ok) return deny(verified.code, verified.reason, route.id, route.requires);
+    // A certificate-bound token (RFC 8705) counts only with its client certificate.
+    const binding = checkCertificateBinding(
+      verified.certificateBinding,
+      verified.claims,
+      request.clientCertThumbprint,
+    );
+    if (!binding.ok) return deny(binding.code, binding.reason, route.id, route.requires);
     const identity: Identity = {
       principal: verified.principal,
       issuer: verified.issuer,

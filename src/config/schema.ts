@@ -48,6 +48,17 @@ const issuerSchema = z
      * any: accept any signed token of this issuer (Google, whose only JWTs are ID tokens).
      */
     tokenUse: z.enum(['access', 'any']).default('access'),
+    /**
+     * PEM file of the CA(s) that sign this issuer's HTTPS certificate (discovery and JWKS):
+     * trusted for this issuer only, instead of the system store. Its URLs must be https.
+     */
+    caFile: z.string().min(1).optional(),
+    /**
+     * RFC 8705 certificate-bound tokens: `off` ignores `cnf`; `if-present` requires the client
+     * certificate named by a token's `cnf.x5t#S256` (unbound tokens pass); `required` refuses
+     * unbound tokens too. Needs client TLS at Envoy (include_peer_certificate).
+     */
+    certificateBinding: z.enum(['off', 'if-present', 'required']).default('off'),
   })
   .strict();
 

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { certificateThumbprint } from '../jwt/certificate-binding.ts';
 import { requestToken } from '../kafka/client-credentials.ts';
 import { loadDevClients, readEnvFile, secretVariable } from './dev-clients.ts';
 import { DevIssuer, parseDurationSec } from './issuer.ts';
@@ -6,10 +8,12 @@ import { DevIssuer, parseDurationSec } from './issuer.ts';
 const HELP = `tollgate dev — helpers for the local stack (make stack-up)
 
   tollgate dev issuer --clients FILE --secrets FILE [--host H] [--port P] [--alg RS256|ES256]
-      run the development OIDC issuer (discovery, JWKS, client_credentials tokens)
-  tollgate dev token <client> [--ttl 60s] [--claim key=value]... [--alg ES256] [--scope S]
-      print an access token from the stack's issuer (reads .stack/env)
-  tollgate dev seed --file FILE
+                     [--tls-cert PEM --tls-key PEM]
+      run the development OIDC issuer (discovery, JWKS, client_credentials tokens); HTTPS with --tls-*
+  tollgate dev token <client> [--ttl 60s] [--claim key=value]... [--alg ES256] [--scope S] [--cnf-cert PEM]
+      print an access token from the stack's issuer (reads .stack/env); --cnf-cert binds it to
+      that client certificate (RFC 8705 cnf.x5t#S256)
+  tollgate dev seed --file FILE [--replication-factor N]
       create the seed topics and Kafka ACLs through the admin listener (reads .stack/env)
   tollgate dev probe [--client admin]
       check that Kafka answers metadata over SASL/OAUTHBEARER (reads .stack/env)
@@ -45,6 +49,10 @@ export async function runDevCommand(argv: string[]): Promise<number> {
       ttl: { type: 'string' },
       claim: { type: 'string', multiple: true },
       scope: { type: 'string' },
+      'cnf-cert': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'replication-factor': { type: 'string', default: '1' },
       file: { type: 'string' },
       client: { type: 'string', default: 'admin' },
       env: { type: 'string', default: '.stack/env' },
@@ -62,6 +70,13 @@ export async function runDevCommand(argv: string[]): Promise<number> {
       const file = loadDevClients(values.clients, values.secrets);
       const alg = values.alg ?? 'RS256';
       if (alg !== 'RS256' && alg !== 'ES256') throw new Error('dev issuer: --alg expects RS256 or ES256');
+      if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
+        throw new Error('dev issuer: --tls-cert and --tls-key go together');
+      }
+      const tls =
+        values['tls-cert'] && values['tls-key']
+          ? { cert: readFileSync(values['tls-cert'], 'utf8'), key: readFileSync(values['tls-key'], 'utf8') }
+          : undefined;
       const issuer = new DevIssuer({
         host: values.host,
         port: Number(values.port),
@@ -69,6 +84,7 @@ export async function runDevCommand(argv: string[]): Promise<number> {
         clients: file.clients,
         defaultTtlSec: file.defaultTtlSec,
         defaultAlg: alg,
+        tls,
       });
       await issuer.start();
       process.stdout.write(
@@ -93,6 +109,11 @@ export async function runDevCommand(argv: string[]): Promise<number> {
         throw new Error(
           `dev token: unknown client "${client}" (no ${secretVariable(client)} in ${values.env})`,
         );
+      let x5tS256: string | undefined;
+      if (values['cnf-cert'] !== undefined) {
+        x5tS256 = certificateThumbprint(readFileSync(values['cnf-cert'], 'utf8'));
+        if (x5tS256 === undefined) throw new Error(`dev token: no PEM certificate in ${values['cnf-cert']}`);
+      }
       const token = await requestToken({
         tokenUrl: need(env, 'TOKEN_URL', values.env),
         clientId: client,
@@ -101,6 +122,7 @@ export async function runDevCommand(argv: string[]): Promise<number> {
         alg: values.alg,
         claims: values.claim,
         scope: values.scope,
+        x5tS256,
       });
       process.stdout.write(`${token.accessToken}\n`);
       return 0;
@@ -109,12 +131,18 @@ export async function runDevCommand(argv: string[]): Promise<number> {
       if (!values.file) throw new Error('dev seed: --file is required');
       const env = stackEnv(values.env);
       const { applySeed, readSeedFile } = await import('./seed.ts');
+      const replicationFactor = Number(values['replication-factor']);
+      if (!Number.isInteger(replicationFactor) || replicationFactor < 1) {
+        throw new Error('dev seed: --replication-factor expects a positive integer');
+      }
       await applySeed(
         readSeedFile(values.file),
         {
-          brokers: [need(env, 'KAFKA_ADMIN_BOOTSTRAP', values.env)],
+          brokers: need(env, 'KAFKA_ADMIN_BOOTSTRAP', values.env).split(','),
           username: 'admin',
           password: need(env, 'KAFKA_ADMIN_PASSWORD', values.env),
+          caFile: env.get('CA_FILE'),
+          replicationFactor,
         },
         (line) => process.stdout.write(`seed: ${line}\n`),
       );
@@ -129,7 +157,11 @@ export async function runDevCommand(argv: string[]): Promise<number> {
         clientSecret: secret,
       });
       const { probeKafkaOAuth } = await import('./kafka-probe.ts');
-      const result = await probeKafkaOAuth([need(env, 'KAFKA_BOOTSTRAP', values.env)], token.accessToken);
+      const result = await probeKafkaOAuth(
+        need(env, 'KAFKA_BOOTSTRAP', values.env).split(','),
+        token.accessToken,
+        env.get('CA_FILE'),
+      );
       process.stdout.write(
         `kafka: ${result.brokers} broker(s), ${result.topics} topic(s) over OAUTHBEARER\n`,
       );

@@ -1,5 +1,6 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 
 /**
@@ -26,8 +27,10 @@ export interface IssuerOptions {
   readonly clients: readonly DevClient[];
   readonly defaultTtlSec: number;
   readonly defaultAlg: SigningAlg;
-  /** Public base URL; defaults to http://host:port. */
+  /** Public base URL; defaults to http(s)://host:port. */
   readonly issuerUrl?: string;
+  /** PEM certificate chain and key: serve HTTPS (as IdPs do, often under a private CA). */
+  readonly tls?: { readonly cert: string; readonly key: string };
 }
 
 interface SigningKey {
@@ -115,14 +118,19 @@ export class DevIssuer {
 
   /** The issuer URL (`iss`); with port 0 it names the port actually bound once started. */
   get url(): string {
-    return this.options.issuerUrl ?? `http://${this.options.host}:${this.port}`;
+    const scheme = this.options.tls ? 'https' : 'http';
+    return this.options.issuerUrl ?? `${scheme}://${this.options.host}:${this.port}`;
   }
 
   async start(): Promise<void> {
     this.keys.push(await createSigningKey('RS256'), await createSigningKey('ES256'));
-    const server = createServer((req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch(() => sendJson(res, 500, { error: 'server_error' }));
-    });
+    };
+    const tls = this.options.tls;
+    const server: Server = tls
+      ? createTlsServer({ cert: tls.cert, key: tls.key }, handler)
+      : createServer(handler);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.options.port, this.options.host, () => resolve());
@@ -170,6 +178,8 @@ export class DevIssuer {
       claims?: Record<string, unknown>;
       scope?: string;
       audience?: string;
+      /** RFC 8705 §3.1: bind the token to the client certificate with this SHA-256 thumbprint. */
+      x5tS256?: string;
     } = {},
   ): Promise<string> {
     const client = this.options.clients.find((c) => c.id === clientId);
@@ -184,6 +194,7 @@ export class DevIssuer {
       ...(opts.claims ?? {}),
     };
     if (opts.scope) payload.scope = opts.scope;
+    if (opts.x5tS256) payload.cnf = { 'x5t#S256': opts.x5tS256 };
     return new SignJWT(payload)
       .setProtectedHeader({ alg, kid: key.kid, typ: 'at+jwt' })
       .setIssuer(this.url)
@@ -293,7 +304,16 @@ export class DevIssuer {
     const scope = form.get('scope') ?? undefined;
     // Dev extension for negative tests: a token for another audience.
     const audience = form.get('audience') ?? undefined;
-    const token = await this.mint(client.id, { ttlSec, alg, claims, scope, audience });
+    // Dev extension: a certificate-bound token (RFC 8705) for the certificate with this
+    // thumbprint. A real IdP takes it from the mutual-TLS connection to its token endpoint.
+    const x5tS256 = form.get('cnf_x5t_s256') ?? undefined;
+    if (x5tS256 !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(x5tS256)) {
+      return sendJson(res, 400, {
+        error: 'invalid_request',
+        error_description: 'cnf_x5t_s256: expected a base64url SHA-256 thumbprint',
+      });
+    }
+    const token = await this.mint(client.id, { ttlSec, alg, claims, scope, audience, x5tS256 });
     const expiresIn = ttlSec ?? client.ttlSec ?? this.options.defaultTtlSec;
     sendJson(res, 200, {
       access_token: token,

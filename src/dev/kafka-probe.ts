@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import kafkajs from 'kafkajs';
 
 const { Kafka, logLevel } = kafkajs;
@@ -6,10 +7,12 @@ const { Kafka, logLevel } = kafkajs;
 export async function probeKafkaOAuth(
   brokers: string[],
   token: string,
+  caFile?: string,
 ): Promise<{ brokers: number; topics: number }> {
   const kafka = new Kafka({
     clientId: 'tollgate-probe',
     brokers,
+    ssl: caFile ? { ca: [readFileSync(caFile, 'utf8')] } : false,
     sasl: { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: token }) },
     logLevel: logLevel.NOTHING,
     retry: { retries: 0 },

@@ -50,6 +50,9 @@ export interface AdminLogin {
   readonly brokers: string[];
   readonly username: string;
   readonly password: string;
+  /** The CA of a TLS admin listener (SASL_SSL); plaintext SASL when absent. */
+  readonly caFile?: string;
+  readonly replicationFactor?: number;
 }
 
 export async function applySeed(
@@ -61,6 +64,7 @@ export async function applySeed(
     clientId: 'tollgate-seed',
     brokers: login.brokers,
     sasl: { mechanism: 'plain', username: login.username, password: login.password },
+    ssl: login.caFile ? { ca: [readFileSync(login.caFile, 'utf8')] } : false,
     logLevel: logLevel.NOTHING,
     retry: { retries: 8, initialRetryTime: 200 },
   });
@@ -70,7 +74,11 @@ export async function applySeed(
     const existing = new Set(await admin.listTopics());
     const topics: ITopicConfig[] = seed.topics
       .filter((t) => !existing.has(t.name))
-      .map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: 1 }));
+      .map((t) => ({
+        topic: t.name,
+        numPartitions: t.partitions,
+        replicationFactor: login.replicationFactor ?? 1,
+      }));
     if (topics.length > 0) {
       await admin.createTopics({ topics, waitForLeaders: true });
       log(`created topics: ${topics.map((t) => t.topic).join(', ')}`);

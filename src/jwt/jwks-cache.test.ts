@@ -25,6 +25,7 @@ function issuerConfig(idp: TestIdp, overrides: Partial<IssuerConfig> = {}): Issu
     principalClaim: 'sub',
     requiredScopes: [],
     tokenUse: 'access',
+    certificateBinding: 'off',
     ...overrides,
   };
 }

@@ -9,6 +9,7 @@ import {
 import type { IssuerConfig, JwtConfig } from '../config/schema.ts';
 import { ServiceError } from '../errors.ts';
 import { defaultDiscoveryUrl, discoverJwksUrl } from './discovery.ts';
+import { createIssuerFetch } from './issuer-fetch.ts';
 import { nextRefreshDelayMs, parseMaxAgeSec } from './refresh-schedule.ts';
 
 /**
@@ -88,7 +89,8 @@ export class IssuerKeySet {
     this.#timeoutMs = jwt.jwksTimeoutMs;
     this.#floorMs = jwt.jwksCooldownSec * 1000;
     this.#refreshMs = jwt.jwksRefreshSec * 1000;
-    this.#fetch = deps.fetch ?? globalThis.fetch;
+    // A per-issuer CA trusts that CA for this issuer alone (never a process-wide switch).
+    this.#fetch = deps.fetch ?? (issuer.caFile ? createIssuerFetch(issuer.caFile) : globalThis.fetch);
     this.#nowMs = deps.nowMs ?? (() => performance.now());
     this.#onFetch = deps.onFetch;
     this.#onKeysRemoved = deps.onKeysRemoved;

@@ -91,6 +91,7 @@ describe('createTokenVerifier', () => {
       principalClaim: 'sub',
       requiredScopes: [],
       tokenUse: 'access',
+      certificateBinding: 'off',
     };
     betaIssuer = {
       issuer: beta.issuer,
@@ -101,6 +102,7 @@ describe('createTokenVerifier', () => {
       requiredType: 'at+jwt',
       requiredScopes: ['kafka'],
       tokenUse: 'access',
+      certificateBinding: 'off',
     };
   });
 

@@ -2,6 +2,7 @@ import { decodeJwt, decodeProtectedHeader, type JWTVerifyOptions, jwtVerify } fr
 import type { IssuerConfig, JwtConfig } from '../config/schema.ts';
 import type { ErrorCode } from '../errors.ts';
 import { checkCompactShape } from './bearer.ts';
+import type { CertificateBinding } from './certificate-binding.ts';
 import {
   type ClaimPath,
   compileClaimPath,
@@ -31,6 +32,8 @@ export interface VerifiedToken {
   readonly claims: Readonly<Record<string, unknown>>;
   /** sha256 of the token, base64url: safe to log, the token itself never is. */
   readonly tokenHash: string;
+  /** The issuer's RFC 8705 policy, for the caller's check against the connection's certificate. */
+  readonly certificateBinding: CertificateBinding;
   /** True when answered from the verified-token cache (no signature work). */
   readonly cached: boolean;
 }
@@ -74,6 +77,7 @@ interface TrustedIssuer {
   readonly principalPath: ClaimPath;
   readonly requiredScopes: readonly string[];
   readonly accessTokensOnly: boolean;
+  readonly certificateBinding: CertificateBinding;
   readonly verifyOptions: Readonly<JWTVerifyOptions>;
 }
 
@@ -113,6 +117,7 @@ export function createTokenVerifier(
       principalPath: compileClaimPath(issuer.principalClaim),
       requiredScopes: issuer.requiredScopes,
       accessTokensOnly: issuer.tokenUse !== 'any',
+      certificateBinding: issuer.certificateBinding,
       verifyOptions: Object.freeze({
         issuer: issuer.issuer,
         audience: issuer.audiences,
@@ -214,6 +219,7 @@ export function createTokenVerifier(
       expiresAtMs,
       claims: Object.freeze(claims),
       tokenHash,
+      certificateBinding: issuer.certificateBinding,
       cached: false,
     });
     if (generation === keyGeneration) {

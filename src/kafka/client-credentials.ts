@@ -10,6 +10,8 @@ export interface TokenRequest {
   readonly claims?: readonly string[];
   readonly scope?: string;
   readonly audience?: string;
+  /** Dev issuer: bind the token to the client certificate with this RFC 8705 thumbprint. */
+  readonly x5tS256?: string;
 }
 
 export interface TokenResponse {
@@ -23,6 +25,7 @@ export async function requestToken(req: TokenRequest): Promise<TokenResponse> {
   if (req.alg) form.set('alg', req.alg);
   if (req.scope) form.set('scope', req.scope);
   if (req.audience) form.set('audience', req.audience);
+  if (req.x5tS256) form.set('cnf_x5t_s256', req.x5tS256);
   for (const claim of req.claims ?? []) form.append('claim', claim);
   const basic = Buffer.from(
     `${encodeURIComponent(req.clientId)}:${encodeURIComponent(req.clientSecret)}`,

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import type { KafkaConfig, logLevel as LogLevel, Mechanism, SASLOptions } from 'kafkajs';
 import kafkajs from 'kafkajs';
 import type { Logger } from 'pino';
@@ -24,6 +25,24 @@ function logCreatorFor(logger: Logger): KafkaConfig['logCreator'] {
     };
 }
 
+/**
+ * One TLS context per CA file for every client of the process. Given only `ca`, Node builds a
+ * context (an OpenSSL SSL_CTX with the parsed CA store) for every connection; with hundreds of
+ * sessions, each holding a connection per broker, that was most of a session's memory on the
+ * production profile (issue 13).
+ */
+const secureContexts = new Map<string, SecureContext>();
+
+function secureContextFor(caFile: string | undefined): SecureContext {
+  const key = caFile ?? '';
+  let context = secureContexts.get(key);
+  if (!context) {
+    context = createSecureContext(caFile ? { ca: readFileSync(caFile, 'utf8') } : {});
+    secureContexts.set(key, context);
+  }
+  return context;
+}
+
 /** A kafkajs client for one identity. `sasl` carries that identity (OAUTHBEARER provider, or PLAIN/SCRAM). */
 export function createKafkaClient(
   settings: KafkaSettings,
@@ -32,11 +51,11 @@ export function createKafkaClient(
   logger: Logger,
   reauthenticationThresholdMs = 10_000,
 ): KafkaClient {
-  const ca = settings.caFile ? readFileSync(settings.caFile, 'utf8') : undefined;
   return new Kafka({
     clientId,
     brokers: [...settings.brokers],
-    ssl: settings.ssl ? (ca ? { ca: [ca] } : true) : false,
+    // Certificate and host name are still verified per connection (rejectUnauthorized defaults to true).
+    ssl: settings.ssl ? { secureContext: secureContextFor(settings.caFile) } : false,
     sasl,
     reauthenticationThreshold: reauthenticationThresholdMs,
     connectionTimeout: settings.connectionTimeoutMs,

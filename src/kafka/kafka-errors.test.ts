@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import kafkajs from 'kafkajs';
 import { CODE_INFO, ServiceError } from '../errors.ts';
-import { isUnknownTopic, KafkaError, translateKafkaError } from './kafka-errors.ts';
+import { isUnknownTopic, KafkaError, tlsFailureOf, translateKafkaError } from './kafka-errors.ts';
 
 /** The shapes kafkajs 2.2.4 throws, reduced to the fields the translation reads. */
 const protocol = (type: string, retriable = false) =>
@@ -117,5 +118,37 @@ describe("translateKafkaError: the caller's own bad requests", () => {
       translateKafkaError(wrappedBrokerError('TOPIC_AUTHORIZATION_FAILED')).code,
       'KAFKA_AUTHZ_FAILED',
     );
+  });
+});
+
+const { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded } = kafkajs;
+
+/** What kafkajs throws after its retries when every connection attempt failed with `code`. */
+function afterRetries(code: string): Error {
+  const connection = new KafkaJSConnectionError(`Connection error: ${code}`, { broker: '127.0.0.1:1', code });
+  return new KafkaJSNumberOfRetriesExceeded(connection, { retryCount: 3, retryTime: 100 });
+}
+
+describe('tlsFailureOf', () => {
+  // biome-ignore format: one line per case keeps the table readable
+  const ROWS: ReadonlyArray<readonly [string, string, string | null]> = [
+    ['a certificate from a CA we do not trust', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'untrusted'],
+    ['a self-signed certificate', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'untrusted'],
+    ['an expired certificate', 'CERT_HAS_EXPIRED', 'expired'],
+    ['a certificate for another host', 'ERR_TLS_CERT_ALTNAME_INVALID', 'hostname_mismatch'],
+    ['a plaintext listener answering a TLS hello', 'ERR_SSL_WRONG_VERSION_NUMBER', 'handshake'],
+    ['a refused connection (not TLS)', 'ECONNREFUSED', null],
+  ];
+  for (const [name, code, reason] of ROWS) {
+    it(`names ${name}: ${reason ?? 'not a TLS failure'}`, () => {
+      assert.equal(tlsFailureOf(afterRetries(code)), reason);
+    });
+  }
+
+  it('keeps the reason through translation, as a retryable KAFKA_UNAVAILABLE', () => {
+    const translated = translateKafkaError(afterRetries('CERT_HAS_EXPIRED'));
+    assert.equal(translated.code, 'KAFKA_UNAVAILABLE');
+    assert.equal(translated.tlsFailure, 'expired');
+    assert.equal(translateKafkaError(afterRetries('ECONNREFUSED')).tlsFailure, null);
   });
 });

@@ -1,4 +1,5 @@
 import { type ErrorCode, ServiceError } from '../errors.ts';
+import type { KafkaTlsFailure } from '../metrics/metrics.ts';
 import { isTokenRejection } from './oauthbearer-authenticator.ts';
 
 /**
@@ -7,10 +8,31 @@ import { isTokenRejection } from './oauthbearer-authenticator.ts';
  * broker's error name (e.g. UNKNOWN_TOPIC_OR_PARTITION) when there was one.
  */
 
+// Node's TLS verification codes (OpenSSL's X509_V_ERR_* names, and Node's own for the host check).
+const TLS_CODES: ReadonlyMap<string, KafkaTlsFailure> = new Map([
+  ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'untrusted'],
+  ['UNABLE_TO_GET_ISSUER_CERT', 'untrusted'],
+  ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'untrusted'],
+  ['SELF_SIGNED_CERT_IN_CHAIN', 'untrusted'],
+  ['DEPTH_ZERO_SELF_SIGNED_CERT', 'untrusted'],
+  ['CERT_SIGNATURE_FAILURE', 'untrusted'],
+  ['CERT_UNTRUSTED', 'untrusted'],
+  ['CERT_REJECTED', 'untrusted'],
+  ['INVALID_CA', 'untrusted'],
+  ['CERT_HAS_EXPIRED', 'expired'],
+  ['CERT_NOT_YET_VALID', 'expired'],
+  ['ERR_TLS_CERT_ALTNAME_INVALID', 'hostname_mismatch'],
+  ['ERR_SSL_WRONG_VERSION_NUMBER', 'handshake'],
+  ['ERR_SSL_PACKET_LENGTH_TOO_LONG', 'handshake'],
+  ['EPROTO', 'handshake'],
+]);
+
 export class KafkaError extends ServiceError {
   /** The broker's error name, e.g. TOPIC_AUTHORIZATION_FAILED; null when not a protocol error. */
   readonly brokerError: string | null;
   readonly retriable: boolean;
+  /** Set when the connection failed because the broker's TLS certificate was refused. */
+  readonly tlsFailure: KafkaTlsFailure | null;
 
   constructor(
     code: ErrorCode,
@@ -23,11 +45,13 @@ export class KafkaError extends ServiceError {
     this.name = 'KafkaError';
     this.brokerError = brokerError;
     this.retriable = retriable;
+    this.tlsFailure = tlsFailureOf(cause);
   }
 }
 
 interface KafkaJsErrorShape {
   name?: string;
+  code?: unknown;
   type?: string;
   message?: string;
   retriable?: boolean;
@@ -72,6 +96,25 @@ const CONNECTION_ERRORS = new Set([
   'KafkaJSRequestTimeoutError',
   'KafkaJSTimeout',
 ]);
+
+/**
+ * The TLS reason in a kafkajs error chain (its connection errors keep the socket's `code`), or
+ * null when the failure was not about the broker's certificate or the TLS handshake.
+ */
+export function tlsFailureOf(err: unknown): KafkaTlsFailure | null {
+  const pending: unknown[] = [err];
+  for (let seen = 0; pending.length > 0 && seen < 32; seen++) {
+    const current = pending.shift();
+    if (typeof current !== 'object' || current === null) continue;
+    const shape = current as KafkaJsErrorShape;
+    if (typeof shape.code === 'string') {
+      const failure = TLS_CODES.get(shape.code);
+      if (failure !== undefined) return failure;
+    }
+    pending.push(shape.originalError, shape.cause, ...(Array.isArray(shape.errors) ? shape.errors : []));
+  }
+  return null;
+}
 
 /** The innermost protocol error kafkajs wrapped (retries and aggregates hide it). */
 function innermost(err: KafkaJsErrorShape): KafkaJsErrorShape {

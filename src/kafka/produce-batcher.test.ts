@@ -6,11 +6,11 @@ import { ProduceBatcher, type SendBatch } from './produce-batcher.ts';
 function fakeBroker() {
   const logs = new Map<string, Message[]>();
   const requests: number[] = [];
-  let release: (() => void) | null = null;
+  const waiting: Array<() => void> = [];
   const sendBatch: SendBatch = async ({ topicMessages }) => {
     requests.push(topicMessages.reduce((n, t) => n + t.messages.length, 0));
     await new Promise<void>((resolve) => {
-      release = resolve;
+      waiting.push(resolve);
     });
     const out: RecordMetadata[] = [];
     for (const { topic, messages } of topicMessages) {
@@ -33,7 +33,15 @@ function fakeBroker() {
     }
     return out;
   };
-  return { sendBatch, logs, requests, release: () => release?.() };
+  // Answers every request in flight (one per partition since issue 13).
+  return {
+    sendBatch,
+    logs,
+    requests,
+    release: () => {
+      for (const resolve of waiting.splice(0)) resolve();
+    },
+  };
 }
 
 const msg = (partition: number, value: string): Message => ({ partition, value });
@@ -53,7 +61,11 @@ describe('ProduceBatcher', () => {
     await tick();
     broker.release();
     assert.deepEqual([...(await first)], [[0, 0]]);
-    assert.deepEqual(broker.requests, [1, 5], 'the three later sends went out as one request');
+    assert.deepEqual(
+      broker.requests,
+      [1, 3, 1, 1],
+      'the three later sends went out together, one request per partition',
+    );
     assert.deepEqual(
       [...(await second)],
       [
@@ -95,5 +107,54 @@ describe('ProduceBatcher', () => {
     });
     await assert.rejects(batcher.send({ topic: 't', messages: [msg(0, 'a')] }), /broker said no/);
     assert.deepEqual([...(await batcher.send({ topic: 't', messages: [msg(0, 'b')] }))], [[0, 7]]);
+  });
+
+  // Issue 13: kafkajs 2.2.4 answered a send without a partition whose leader had moved.
+  it('sends again a partition kafkajs left unanswered, and only that one', async () => {
+    const sent: string[][] = [];
+    let droppedOnce = false;
+    const batcher = new ProduceBatcher(async ({ topicMessages }) => {
+      const messages = topicMessages.flatMap((t) => t.messages);
+      sent.push(messages.map((m) => String(m.value)));
+      const partition = messages[0]!.partition!;
+      // The first answer for partition 1 leaves it out, as kafkajs does after a leader move.
+      if (partition === 1 && !droppedOnce) {
+        droppedOnce = true;
+        return [];
+      }
+      return [{ topicName: 't', partition, errorCode: 0, baseOffset: String(10 * partition) }];
+    });
+    const result = await batcher.send({ topic: 't', messages: [msg(0, 'a'), msg(1, 'b'), msg(1, 'c')] });
+    assert.deepEqual(sent, [['a'], ['b', 'c'], ['b', 'c']]);
+    assert.deepEqual(
+      [...result],
+      [
+        [0, 0],
+        [1, 10],
+      ],
+    );
+  });
+
+  it('answers the partitions that were written when another one failed', async () => {
+    const batcher = new ProduceBatcher(async ({ topicMessages }) => {
+      const partition = topicMessages[0]!.messages[0]!.partition!;
+      if (partition === 1) throw new Error('NOT_ENOUGH_REPLICAS');
+      return [{ topicName: 't', partition, errorCode: 0, baseOffset: '5' }];
+    });
+    const result = await batcher.send({ topic: 't', messages: [msg(0, 'a'), msg(1, 'b')] });
+    assert.equal(result.get(0), 5);
+    assert.ok(Number.isNaN(result.get(1)), 'no base offset for the failed partition');
+  });
+
+  it('gives no offset for a partition that stays unanswered', async () => {
+    let calls = 0;
+    const batcher = new ProduceBatcher(async () => {
+      calls++;
+      return [{ topicName: 't', partition: 0, errorCode: 0, baseOffset: '3' }];
+    });
+    const result = await batcher.send({ topic: 't', messages: [msg(0, 'a'), msg(1, 'b')] });
+    assert.equal(result.get(0), 3);
+    assert.ok(Number.isNaN(result.get(1)), 'no base offset for partition 1');
+    assert.equal(calls, 5, 'one send per partition, then three resends of partition 1');
   });
 });

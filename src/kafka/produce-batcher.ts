@@ -41,6 +41,11 @@ function sizeOf(messages: readonly Message[]): number {
   return bytes;
 }
 
+/** How often partitions that kafkajs left unanswered are sent again before they count as failed. */
+const MAX_RESENDS = 3;
+
+const partitionKey = (topic: string, partition: number | undefined) => `${partition}\u0000${topic}`;
+
 export class ProduceBatcher {
   private readonly queue: Array<Pending & { bytes: number }> = [];
   private flushing = false;
@@ -79,9 +84,9 @@ export class ProduceBatcher {
         for (const m of entry.messages) list.push(m);
       }
       try {
-        const metadata = await this.sendBatch({
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        });
+        const metadata = await this.sendAnswered(
+          [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        );
         const base = new Map<string, number>();
         for (const m of metadata) base.set(`${m.partition}\u0000${m.topicName}`, Number(m.baseOffset));
         // Records of a partition are appended in queue order: each caller's start is the batch's
@@ -103,4 +108,65 @@ export class ProduceBatcher {
     }
     this.flushing = false;
   }
+
+  /**
+   * Sends one kafkajs request per partition, in parallel, and returns the base offset of every
+   * partition the broker acknowledged. Rejects only when no partition was acknowledged.
+   *
+   * Why not one kafkajs send for all partitions: kafkajs 2.2.4 mishandles a send that spans
+   * brokers when a leader moves (both found by the rolling-restart test, issue 13). It sends to
+   * every leader at once and retries as soon as one fails, while another broker's request may
+   * still be in flight; the retry sends that broker's records again with new sequence numbers,
+   * so the broker stores them twice. And when a partition's leader moved to a broker that had
+   * already answered, the retry skips it: the partition is neither written nor reported
+   * failed. With one partition per send neither can happen. A partition still missing from an
+   * answer is sent again (its sequence numbers were rolled back); one still unanswered after
+   * that has no base offset, and its records are reported not written.
+   */
+  private async sendAnswered(
+    topicMessages: Array<{ topic: string; messages: Message[] }>,
+  ): Promise<RecordMetadata[]> {
+    const answers: RecordMetadata[] = [];
+    let failure: { reason: unknown } | null = null;
+    let pending = splitByPartition(topicMessages);
+    for (let attempt = 0; attempt <= MAX_RESENDS && pending.length > 0; attempt++) {
+      const settled = await Promise.allSettled(
+        pending.map((part) => this.sendBatch({ topicMessages: [part] })),
+      );
+      const unanswered: typeof pending = [];
+      settled.forEach((outcome, i) => {
+        const part = pending[i]!;
+        if (outcome.status === 'rejected') {
+          failure ??= { reason: outcome.reason };
+          return;
+        }
+        const partition = part.messages[0]!.partition;
+        const answer = outcome.value.find((m) => m.topicName === part.topic && m.partition === partition);
+        if (answer) answers.push(answer);
+        else unanswered.push(part);
+      });
+      pending = unanswered;
+    }
+    if (answers.length === 0 && failure !== null) throw (failure as { reason: unknown }).reason;
+    return answers;
+  }
+}
+
+/** One `{topic, messages}` per partition, messages in their original order. */
+function splitByPartition(
+  topicMessages: ReadonlyArray<{ topic: string; messages: Message[] }>,
+): Array<{ topic: string; messages: Message[] }> {
+  const parts = new Map<string, { topic: string; messages: Message[] }>();
+  for (const { topic, messages } of topicMessages) {
+    for (const m of messages) {
+      const key = partitionKey(topic, m.partition);
+      let part = parts.get(key);
+      if (!part) {
+        part = { topic, messages: [] };
+        parts.set(key, part);
+      }
+      part.messages.push(m);
+    }
+  }
+  return [...parts.values()];
 }

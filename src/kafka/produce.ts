@@ -149,11 +149,16 @@ export async function produceRecords(
     for (const [partition, indexes] of byPartition) {
       const base = bases.get(partition);
       indexes.forEach((i, position) => {
-        results[i] = {
-          ok: true,
-          partition,
-          offset: base === undefined || Number.isNaN(base) ? -1 : base + position,
-        };
+        // Fail closed: a record the broker did not acknowledge is never reported written.
+        results[i] =
+          base === undefined || Number.isNaN(base)
+            ? {
+                ok: false,
+                code: 'KAFKA_UNAVAILABLE',
+                retriable: true,
+                error: 'Kafka did not acknowledge the record; it may not be written',
+              }
+            : { ok: true, partition, offset: base + position };
       });
     }
   } catch (err) {
@@ -188,7 +193,16 @@ function batcherOf(session: KafkaSession, timeoutMs: number): ProduceBatcher {
       try {
         return await (await session.getProducer()).sendBatch(request);
       } catch (err) {
-        if (!isUnknownTopic(translateKafkaError(err))) throw err;
+        if (!isUnknownTopic(translateKafkaError(err))) {
+          // A failed send leaves the idempotent producer's sequence numbers untrustworthy:
+          // kafkajs 2.2.4 rolls them back on any error, also when the broker did write the
+          // batch before the connection broke. The next batch would then reuse those numbers,
+          // and the broker would take it for a retry of the written one: answered as written,
+          // silently dropped (seen after a broker SIGKILL, issue 13). A new producer id starts
+          // clean.
+          session.resetClient('producer');
+          throw err;
+        }
         session.resetClient('producer');
         return (await session.getProducer()).sendBatch(request);
       }

@@ -17,6 +17,15 @@ export type ShedReason = 'deadline' | 'concurrency';
 const DECISION_RESULTS: readonly DecisionResult[] = ['allow', 'deny', 'audit_allow'];
 const SESSION_CLOSE_REASONS: readonly SessionCloseReason[] = ['idle', 'expired', 'shutdown'];
 
+/** Why a TLS connection to a broker was refused: a closed set, used as a metric label. */
+export type KafkaTlsFailure = 'untrusted' | 'expired' | 'hostname_mismatch' | 'handshake';
+const KAFKA_TLS_FAILURES: readonly KafkaTlsFailure[] = [
+  'untrusted',
+  'expired',
+  'hostname_mismatch',
+  'handshake',
+];
+
 /** Reason label for an allowed request. */
 export const REASON_OK = 'OK';
 
@@ -39,6 +48,7 @@ export class Metrics {
   readonly consumerInstances: client.Gauge;
   readonly tokenSwaps: client.Counter;
   readonly kafkaErrors: client.Counter<'code'>;
+  readonly kafkaTlsFailures: client.Counter<'reason'>;
   readonly ready: client.Gauge<'component'>;
   readonly shed: client.Counter<'component' | 'reason'>;
 
@@ -154,6 +164,12 @@ export class Metrics {
       labelNames: ['code'],
       registers: r,
     });
+    this.kafkaTlsFailures = new client.Counter({
+      name: 'tollgate_kafka_tls_failures_total',
+      help: 'Kafka requests that failed because a broker TLS connection was refused, by reason (untrusted, expired, hostname_mismatch, handshake).',
+      labelNames: ['reason'],
+      registers: r,
+    });
     this.ready = new client.Gauge({
       name: 'tollgate_ready',
       help: '1 when the component is ready to serve (authz: keys and ACLs loaded; rest: listening).',
@@ -194,6 +210,7 @@ export class Metrics {
     ] as const) {
       this.kafkaErrors.labels(code);
     }
+    for (const reason of KAFKA_TLS_FAILURES) this.kafkaTlsFailures.labels(reason);
   }
 
   recordDecision(result: DecisionResult, reason: ErrorCode | typeof REASON_OK): void {

@@ -148,3 +148,17 @@ describe('the REST server answers errors from the catalogue', () => {
     }
   });
 });
+
+describe('renderRestError: Retry-After', () => {
+  // Issue 13: a client must be able to tell "try again shortly" from a failure.
+  it('answers an unavailable Kafka with a retryable 503 and Retry-After', () => {
+    const answer = renderRestError('KAFKA_UNAVAILABLE', 'no broker');
+    assert.equal(answer.status, 503);
+    assert.ok(Number(answer.headers['retry-after']) > 0);
+  });
+
+  it('gives no Retry-After to errors that retrying will not fix', () => {
+    assert.equal(renderRestError('KAFKA_AUTHZ_FAILED', 'x').headers['retry-after'], undefined);
+    assert.equal(renderRestError('ACL_DENIED', null).headers['retry-after'], undefined);
+  });
+});

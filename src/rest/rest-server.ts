@@ -4,6 +4,7 @@ import type { CompiledAcls } from '../acl/acl-compile.ts';
 import { type Checker, passes } from '../check/check.ts';
 import type { Config } from '../config/schema.ts';
 import { ServiceError } from '../errors.ts';
+import { thumbprintFromForwardedCert } from '../jwt/certificate-binding.ts';
 import { KafkaError } from '../kafka/kafka-errors.ts';
 import type { KafkaSession } from '../kafka/session.ts';
 import type { SessionManager } from '../kafka/session-manager.ts';
@@ -161,7 +162,16 @@ export function createRestServer(deps: RestServerDeps): Server {
     const host = clientAddress(req.rawHeaders, req.socket.remoteAddress);
     const requestId = firstValue(req.headers['x-request-id']);
     const outcome = await deps.checker.check(
-      { route, method, path: target, authorization: authorizationValues(req.rawHeaders), host },
+      {
+        route,
+        method,
+        path: target,
+        authorization: authorizationValues(req.rawHeaders),
+        host,
+        // Set by Envoy alone (forward_client_cert_details SANITIZE_SET with client TLS; Envoy's
+        // default SANITIZE strips a client's copy; this listener is loopback-only behind it).
+        clientCertThumbprint: thumbprintFromForwardedCert(firstValue(req.headers['x-forwarded-client-cert'])),
+      },
       { transport: 'rest', requestId },
     );
     if (!passes(outcome)) throw new ServiceError(outcome.code ?? 'INTERNAL', outcome.detail ?? undefined);
@@ -221,6 +231,14 @@ export function createRestServer(deps: RestServerDeps): Server {
   function fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
     if (err instanceof KafkaError) {
       metrics.kafkaErrors.labels(err.code).inc();
+      if (err.tlsFailure !== null) {
+        // Never downgraded to plaintext: the request fails, and the log says which check refused.
+        metrics.kafkaTlsFailures.labels(err.tlsFailure).inc();
+        logger.error(
+          { event: 'kafka_tls_failed', reason: err.tlsFailure, detail: err.message },
+          'Kafka broker TLS connection refused',
+        );
+      }
       if (err.code === 'KAFKA_TOKEN_REJECTED') {
         // The broker's reason (status and message, never the token): Tollgate and Kafka disagree.
         logger.warn(

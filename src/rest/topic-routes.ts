@@ -258,9 +258,17 @@ export async function produce(ctx: RequestContext): Promise<void> {
   });
   ctx.metrics.recordsProduced.inc(produced);
   ctx.metrics.bytesProduced.inc(bytes);
-  sendJson(ctx.req, ctx.res, failed ? 422 : 200, {
+  const answer = {
     key_schema_id: keySchema?.id ?? null,
     value_schema_id: valueSchema?.id ?? null,
     offsets,
-  });
+  };
+  if (produced === 0 && results.length > 0 && results.every((r) => !r.ok && r.retriable)) {
+    // Nothing written, and all of it retriable (no broker answered, or a failover is under
+    // way): a 503 with Retry-After says "try again shortly" to every HTTP client and proxy;
+    // the body still has the contract's per-record errors (error_code 2). Issue 13.
+    sendJson(ctx.req, ctx.res, 503, answer, undefined, { 'retry-after': '2' });
+    return;
+  }
+  sendJson(ctx.req, ctx.res, failed ? 422 : 200, answer);
 }

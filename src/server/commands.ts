@@ -19,7 +19,7 @@ const USAGE: Record<Command, string> = {
   authz: 'tollgate authz [--config FILE]    the Envoy ext_authz gRPC service, HTTP /auth and probes',
   rest: 'tollgate rest [--config FILE]     the Kafka REST v2 proxy on loopback',
   explain:
-    'tollgate explain [--config FILE] --token JWT --method POST --path /topics/orders.eu\n' +
+    'tollgate explain [--config FILE] --token JWT --method POST --path /topics/orders.eu [--client-cert PEM]\n' +
     '    prints the decision, the principal, the operations required and the ACL entry that decided',
   'check-config':
     'tollgate check-config [--config FILE]    validate the configuration and the ACL file, then exit',
@@ -88,6 +88,7 @@ export async function runServerCommand(command: Command, argv: string[]): Promis
     options: {
       config: { type: 'string', short: 'c' },
       token: { type: 'string' },
+      'client-cert': { type: 'string' },
       method: { type: 'string', default: 'GET' },
       path: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -115,7 +116,7 @@ export async function runServerCommand(command: Command, argv: string[]): Promis
     );
     return 0;
   }
-  if (command === 'explain') return runExplain(config, values);
+  if (command === 'explain') return runExplain(config, { ...values, clientCert: values['client-cert'] });
 
   const logger = createLogger(config.log.level, `tollgate-${command}`);
   for (const warning of findTimerWarnings(config)) logger.warn({ event: 'config_warning' }, warning);

@@ -1,15 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { compileAcls } from '../acl/acl-compile.ts';
 import { readAclFile } from '../acl/acl-file.ts';
 import { createChecker, passes } from '../check/check.ts';
 import type { Config } from '../config/schema.ts';
 import { CODE_INFO } from '../errors.ts';
+import { certificateThumbprint } from '../jwt/certificate-binding.ts';
 import { createTokenVerifier } from '../jwt/verifier.ts';
 import { mapRoute } from '../routes/route-map.ts';
 
 /** `tollgate explain`: the decision for one token, method and path, and why. */
 export async function runExplain(
   config: Config,
-  args: { token?: string; method?: string; path?: string },
+  args: { token?: string; method?: string; path?: string; clientCert?: string },
 ): Promise<number> {
   if (!args.token || !args.path) {
     process.stderr.write('tollgate explain: --token and --path are required (and --method, default GET)\n');
@@ -31,6 +33,10 @@ export async function runExplain(
     if (!keysLoaded) process.stdout.write("warning: some issuers' keys could not be fetched\n");
     const checker = createChecker(config, { verifier, acls: () => acls });
     const method = (args.method ?? 'GET').toUpperCase();
+    // The client certificate the request would come with (certificate-bound tokens, RFC 8705).
+    const clientCertThumbprint = args.clientCert
+      ? certificateThumbprint(readFileSync(args.clientCert, 'utf8'))
+      : undefined;
     const outcome = await checker.check(
       {
         route: mapRoute(method, args.path),
@@ -38,6 +44,7 @@ export async function runExplain(
         path: args.path,
         authorization: `Bearer ${args.token}`,
         host: undefined,
+        clientCertThumbprint,
       },
       { transport: 'http', requestId: undefined },
     );

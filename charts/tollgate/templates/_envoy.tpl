@@ -62,6 +62,11 @@ static_resources:
                         json_format:
                           error_code: "%RESPONSE_CODE%"
                           message: "%RESPONSE_CODE_DETAILS%"
+                {{- if and .Values.envoy.tls.secretName .Values.envoy.tls.clientCertificates }}
+                # The REST process's own check sees the client certificate's hash, set here and
+                # never taken from the client.
+                forward_client_cert_details: SANITIZE_SET
+                {{- end }}
                 {{- if .Values.envoy.accessLog }}
                 access_log:
                   - name: envoy.access_loggers.stdout
@@ -140,9 +145,30 @@ static_resources:
                       status_on_error:
                         code: {{ .Values.envoy.extAuthz.statusOnError }}
                       clear_route_cache: false
+                      {{- if and .Values.envoy.tls.secretName .Values.envoy.tls.clientCertificates }}
+                      # RFC 8705: the Check compares the certificate with a bound token's cnf.
+                      include_peer_certificate: true
+                      {{- end }}
                   - name: envoy.filters.http.router
                     typed_config:
                       "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+          {{- if .Values.envoy.tls.secretName }}
+          transport_socket:
+            name: envoy.transport_sockets.tls
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+              require_client_certificate: false
+              common_tls_context:
+                tls_params: { tls_minimum_protocol_version: TLSv1_2 }
+                alpn_protocols: [h2, http/1.1]
+                tls_certificates:
+                  - certificate_chain: { filename: /etc/envoy/tls/tls.crt }
+                    private_key: { filename: /etc/envoy/tls/tls.key }
+                {{- if .Values.envoy.tls.clientCertificates }}
+                validation_context:
+                  trusted_ca: { filename: /etc/envoy/tls/ca.crt }
+                {{- end }}
+          {{- end }}
     # Probes and scraping: /ready and /stats/prometheus from the admin interface.
     - name: stats
       address:

@@ -92,4 +92,9 @@ the config, the ACL file, the Secrets and a writable /tmp, and get the same env.
     - name: envoy-config
       mountPath: /etc/envoy
       readOnly: true
+    {{- if .Values.envoy.tls.secretName }}
+    - name: envoy-tls
+      mountPath: /etc/envoy/tls
+      readOnly: true
+    {{- end }}
 {{- end }}
