@@ -58,7 +58,7 @@ test-integration: deps prometheus-deps ## integration tests on the real stack (b
 	@deploy/stack/run-integration.sh
 
 .PHONY: test
-test: lint test-unit test-integration chart-test ## everything CI runs: lint, unit, integration and chart tests
+test: lint test-unit test-integration test-keycloak test-production chart-test ## everything CI runs: lint, unit, integration (dev issuer, Keycloak, production profile) and chart tests
 
 # Each area keeps its own targets beside its files.
 include $(sort $(wildcard deploy/*/*.mk charts/*.mk))
