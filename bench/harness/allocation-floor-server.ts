@@ -3,6 +3,7 @@ import http2 from 'node:http2';
 import { startGrpcServer } from '../../src/authz/grpc-server.ts';
 import type { Checker, CheckOutcome } from '../../src/check/check.ts';
 import { Metrics } from '../../src/metrics/metrics.ts';
+import { checkOutcome } from '../../test/support/check-outcome.ts';
 
 /**
  * The floors under part 6's allocation figure: a server that answers Check and does nothing
@@ -15,22 +16,12 @@ import { Metrics } from '../../src/metrics/metrics.ts';
  * them. Run as `node allocation-floor-server.ts grpc-js|http2 GRPC_PORT METRICS_PORT`.
  */
 
-const ALLOW: CheckOutcome = {
+const ALLOW: CheckOutcome = checkOutcome({
   verdict: 'allow',
-  enforced: true,
-  code: null,
   reason: 'allowed',
-  detail: null,
   principal: 'alice',
   issuer: 'https://idp.test',
-  tokenHash: null,
-  token: null,
-  expiresAtMs: null,
-  route: null,
-  requires: [],
-  denied: null,
-  matched: [],
-};
+});
 
 // CheckResponse { status: {} } (field 1, empty), in a gRPC frame: flag 0, length 2.
 const OK_FRAME = Buffer.from([0, 0, 0, 0, 2, 0x0a, 0x00]);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { api, createConsumer, JSON_V2, pollUntil } from './rest-client.ts';
-import { createTopic, stackValue, tokenFor } from './stack-env.ts';
+import { connectAdmin, createTopic, tokenFor } from './stack-env.ts';
 
 // Issue 12: behaving as Karapace's REST proxy does where clients notice, through Envoy with
 // per-principal sessions, and the schema formats over the stack's real Karapace registry.
@@ -10,18 +10,7 @@ const AVRO_V2 = 'application/vnd.kafka.avro.v2+json';
 const JSONSCHEMA_V2 = 'application/vnd.kafka.jsonschema.v2+json';
 const PROTOBUF_V2 = 'application/vnd.kafka.protobuf.v2+json';
 
-async function kafkaAdmin() {
-  const { default: kafkajs } = await import('kafkajs');
-  const token = await tokenFor('admin');
-  const admin = new kafkajs.Kafka({
-    clientId: 'test-admin',
-    brokers: [stackValue('KAFKA_BOOTSTRAP')],
-    sasl: { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: token }) },
-    logLevel: kafkajs.logLevel.NOTHING,
-  }).admin();
-  await admin.connect();
-  return admin;
-}
+const kafkaAdmin = connectAdmin;
 
 describe('Karapace parity (issue 12)', function () {
   this.timeout(120_000);

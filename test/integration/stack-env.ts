@@ -39,8 +39,8 @@ export async function tokenFor(
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Creates a fresh topic through the super user (tests own their data). Names under orders. fit the demo ACLs. */
-export async function createTopic(name: string, partitions: number): Promise<void> {
+/** A connected kafkajs admin client of the super user, over OAUTHBEARER; the caller disconnects it. */
+export async function connectAdmin() {
   const { default: kafkajs } = await import('kafkajs');
   const token = await tokenFor('admin');
   const admin = new kafkajs.Kafka({
@@ -50,6 +50,12 @@ export async function createTopic(name: string, partitions: number): Promise<voi
     logLevel: kafkajs.logLevel.NOTHING,
   }).admin();
   await admin.connect();
+  return admin;
+}
+
+/** Creates a fresh topic through the super user (tests own their data). Names under orders. fit the demo ACLs. */
+export async function createTopic(name: string, partitions: number): Promise<void> {
+  const admin = await connectAdmin();
   try {
     await admin.createTopics({
       topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }],
