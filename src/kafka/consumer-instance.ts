@@ -15,7 +15,7 @@ import {
   committedOffsets,
   commitWithoutMembership,
   createCluster,
-  explainGroupFailure,
+  diagnoseGroupFailure,
 } from './group-offsets.ts';
 import { GroupReader } from './group-reader.ts';
 import { KafkaError, toServiceError } from './kafka-errors.ts';
@@ -310,7 +310,7 @@ export class ConsumerInstance implements SessionResource {
         metadata: '',
       }));
     } catch (err) {
-      throw await this.explain(toServiceError(err));
+      throw await this.diagnose(toServiceError(err));
     }
   }
 
@@ -376,7 +376,7 @@ export class ConsumerInstance implements SessionResource {
       this.matchedTopics = [];
       this.buffer.clear();
       await reader.stop();
-      throw await this.explain(reader.failure);
+      throw await this.diagnose(reader.failure);
     }
   }
 
@@ -476,12 +476,12 @@ export class ConsumerInstance implements SessionResource {
         await this.replaceReader(this.mode, topics, manual, true);
       }).catch((err) => this.logBackground('restarting the consumer', err));
     }
-    throw await this.explain(failure);
+    throw await this.diagnose(failure);
   }
 
-  /** Why a group operation failed, as well as it can be told (see explainGroupFailure). */
-  private explain(err: ServiceError): Promise<ServiceError> {
-    return explainGroupFailure(this.session, this.options.group, err, this.operationTimeoutMs);
+  /** Why a group operation failed, as well as it can be told (see diagnoseGroupFailure). */
+  private diagnose(err: ServiceError): Promise<ServiceError> {
+    return diagnoseGroupFailure(this.session, this.options.group, err, this.operationTimeoutMs);
   }
 
   // --- positions --------------------------------------------------------------------------

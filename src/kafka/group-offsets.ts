@@ -106,7 +106,7 @@ function causedBy(err: unknown, name: string): boolean {
  * coordinator that is merely unavailable is retried first). A probe tells the two apart from
  * an unreachable broker: KAFKA_AUTHZ_FAILED then, else `err` unchanged.
  */
-export async function explainGroupFailure(
+export async function diagnoseGroupFailure(
   session: KafkaSession,
   group: string,
   err: ServiceError,
