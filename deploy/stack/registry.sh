@@ -13,6 +13,15 @@ registry_is_primary() {
     && curl -fsS "$REGISTRY_URL/master_available" | grep -q true
 }
 
+# Registers (idempotently) a tiny schema under a subject of its own, as the admin client.
+registry_accepts_writes() {
+  local token
+  token="$("${TOLLGATE[@]}" dev token admin --env "$STACK_DIR/env" 2>/dev/null)" || return 1
+  curl -fsS -X POST -H "Authorization: Bearer $token" \
+    -H 'Content-Type: application/vnd.schemaregistry.v1+json' \
+    --data '{"schema":"\"string\""}' "$REGISTRY_URL/subjects/_tollgate-stack-probe/versions" >/dev/null 2>&1
+}
+
 up_registry() {
   if pid_alive registry; then say "registry already running"; return; fi
   local venv="$TOOLS/karapace-venv"
@@ -37,5 +46,13 @@ up_registry() {
     KARAPACE_SASL_OAUTHBEARER_METHOD_ROLES='{"GET":["schema-reader","schema-writer"],"POST":["schema-writer"],"PUT":["schema-writer"],"DELETE":["schema-writer"]}' \
     LOG_LEVEL=WARNING "$venv/run-registry.sh"
   wait_for registry "primary (GET $REGISTRY_URL/_health)" registry_is_primary
+  # Primary is not yet writable: for a few seconds after the election a write still answers
+  # 50003 "Error while forwarding the request to the master". Ready means a real write works.
+  if [ "$IDP" = dev ]; then
+    wait_for registry "accepting writes (a probe schema, as admin)" registry_accepts_writes
+  else
+    # Other issuers' tokens carry no registry_roles claim: no token may write to probe with.
+    sleep 5
+  fi
   say "registry ready at $REGISTRY_URL (Karapace, primary)"
 }
