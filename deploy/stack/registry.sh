@@ -22,6 +22,19 @@ registry_accepts_writes() {
     --data '{"schema":"\"string\""}' "$REGISTRY_URL/subjects/_tollgate-stack-probe/versions" >/dev/null 2>&1
 }
 
+# Primary is not yet writable: for a few seconds after the election (at start, and again after
+# a Kafka restart) a write still answers 50003 "Error while forwarding the request to the
+# master". Ready means a real write works.
+registry_ready() {
+  wait_for registry "primary (GET $REGISTRY_URL/_health)" registry_is_primary
+  if [ "$IDP" = dev ]; then
+    wait_for registry "accepting writes (a probe schema, as admin)" registry_accepts_writes
+  else
+    # Other issuers' tokens carry no registry_roles claim: no token may write to probe with.
+    sleep 5
+  fi
+}
+
 up_registry() {
   if pid_alive registry; then say "registry already running"; return; fi
   local venv="$TOOLS/karapace-venv"
@@ -45,14 +58,6 @@ up_registry() {
     KARAPACE_SASL_OAUTHBEARER_LEEWAY_SECONDS=5 \
     KARAPACE_SASL_OAUTHBEARER_METHOD_ROLES='{"GET":["schema-reader","schema-writer"],"POST":["schema-writer"],"PUT":["schema-writer"],"DELETE":["schema-writer"]}' \
     LOG_LEVEL=WARNING "$venv/run-registry.sh"
-  wait_for registry "primary (GET $REGISTRY_URL/_health)" registry_is_primary
-  # Primary is not yet writable: for a few seconds after the election a write still answers
-  # 50003 "Error while forwarding the request to the master". Ready means a real write works.
-  if [ "$IDP" = dev ]; then
-    wait_for registry "accepting writes (a probe schema, as admin)" registry_accepts_writes
-  else
-    # Other issuers' tokens carry no registry_roles claim: no token may write to probe with.
-    sleep 5
-  fi
+  registry_ready
   say "registry ready at $REGISTRY_URL (Karapace, primary)"
 }

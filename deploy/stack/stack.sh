@@ -325,7 +325,10 @@ case "${1:-}" in
   status) cmd_status ;;
   # Tollgate's shutdown drains Envoy's listener away, so Tollgate restarts with its Envoy.
   restart-part) shift; if [ "$1" = tollgate ]; then exec "$0" restart-gateway; fi
-    stop_part "$1"; mkdir -p "$LOGS" "$PIDS"; ensure_secrets; "up_$1" ;;
+    stop_part "$1"; mkdir -p "$LOGS" "$PIDS"; ensure_secrets; "up_$1"
+    # The registry keeps its schemas in Kafka: after a Kafka restart it elects itself primary
+    # again and refuses writes meanwhile. Back to ready means the registry is writable too.
+    if [ "$1" = kafka ] && pid_alive registry; then registry_ready; fi ;;
   restart-gateway) stop_gateway; mkdir -p "$LOGS" "$PIDS"; ensure_secrets; up_tollgate; up_envoy ;;
   *) echo "usage: stack.sh up|down|status|restart-part PART|restart-gateway" >&2; exit 2 ;;
 esac
