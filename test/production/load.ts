@@ -26,10 +26,16 @@ export interface Ledger {
   readonly ackedAt: Map<string, string>;
   readonly failures: Failure[];
   requests: number;
+  /**
+   * Requests answered the contract's 422 with some records written and every other one marked
+   * retriable (error_code 2): a send spanning a killed broker's partitions. Written ones count
+   * as acknowledged.
+   */
+  partial: number;
 }
 
 export function createLedger(): Ledger {
-  return { acked: new Set(), ackedAt: new Map(), failures: [], requests: 0 };
+  return { acked: new Set(), ackedAt: new Map(), failures: [], requests: 0, partial: 0 };
 }
 
 function failure(who: string, status: number, text: string, retryAfter?: string | string[]): Failure {
@@ -66,6 +72,16 @@ export async function produceUntil(
         offsets.every((o) => o.error_code === null)
       ) {
         for (const key of keys) ledger.acked.add(key);
+      } else if (
+        res.status === 422 &&
+        offsets?.length === keys.length &&
+        offsets.some((o) => o.error_code === null) &&
+        offsets.every((o) => o.error_code === null || o.error_code === 2)
+      ) {
+        ledger.partial++;
+        offsets.forEach((o, i) => {
+          if (o.error_code === null) ledger.acked.add(keys[i]!);
+        });
       } else {
         ledger.failures.push(failure(who, res.status, res.text, res.headers['retry-after']));
       }

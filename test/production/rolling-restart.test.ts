@@ -129,6 +129,7 @@ describe('production profile: broker failover under load (issue 13)', function (
     }
     await assertStoredOnce(topic, load.ledger);
     assert.deepEqual(load.ledger.failures, [], 'failed produce requests');
+    assert.equal(load.ledger.partial, 0, 'partly written produce requests during a graceful restart');
     assert.deepEqual(Object.fromEntries(missing), {}, 'acknowledged records a consumer never received');
     for (const { who, consumer } of load.consumers) {
       assert.deepEqual(consumer.failures, [], `failed record polls of ${who}'s consumer`);
@@ -168,7 +169,8 @@ describe('production profile: broker failover under load (issue 13)', function (
       assert.ok(Number(f.retryAfter) > 0, `503 without Retry-After: ${JSON.stringify(f)}`);
     }
     process.stdout.write(
-      `      (kill: ${load.ledger.requests} produce requests, ${load.ledger.failures.length} answered 503; ` +
+      `      (kill: ${load.ledger.requests} produce requests, ${load.ledger.failures.length} answered 503, ` +
+        `${load.ledger.partial} partly written (422, the rest retriable); ` +
         `${load.ledger.acked.size} records acknowledged and stored once)\n`,
     );
   });
