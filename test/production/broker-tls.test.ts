@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { sleep, stackValue, tokenFor } from '../integration/stack-env.ts';
+import { waitFor } from '../support/wait.ts';
 import { metricValue, ROOT, tlsFile } from './prod-stack.ts';
 
 // Issue 13: a broker certificate Tollgate must not accept (signed by another CA, for another
@@ -170,7 +171,9 @@ describe('production profile: a broker certificate Tollgate must refuse (issue 1
         tollgate.metricsUrl,
       );
       assert.ok(after > before, `tollgate_kafka_tls_failures_total{reason="${reason}"} went up`);
-      assert.match(tollgate.log(), new RegExp(`"event":"kafka_tls_failed","reason":"${reason}"`));
+      // The log arrives over the child's stdout pipe, which can lag behind the HTTP answer.
+      const line = new RegExp(`"event":"kafka_tls_failed","reason":"${reason}"`);
+      await waitFor(`a kafka_tls_failed ${reason} log line`, () => line.test(tollgate.log()));
       assert.ok(firstBytes.length > connectionsBefore, 'Tollgate did connect');
       assert.deepEqual(
         firstBytes.filter((b) => b !== TLS_HANDSHAKE),
