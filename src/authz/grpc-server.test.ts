@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { checkOutcome as outcome } from '../../test/support/check-outcome.ts';
+import { type EnvoyCheckRequest, encodeEnvoyCheckRequest } from '../../test/support/envoy-check-request.ts';
 import { type CompiledAcls, compileAcls } from '../acl/acl-compile.ts';
 import { parseAclFile } from '../acl/acl-file.ts';
 import { type CheckOutcome, createChecker } from '../check/check.ts';
@@ -8,14 +9,21 @@ import { CODE_INFO, type ErrorCode } from '../errors.ts';
 import { extractBearer } from '../jwt/bearer.ts';
 import type { TokenVerifier } from '../jwt/verifier.ts';
 import { CLIENT_ADDRESS_HEADER } from '../routes/raw-headers.ts';
-import { toCheckRequest, toCheckResponse } from './grpc-server.ts';
+import { decodeCheckRequest } from './check-request-decoder.ts';
+import { toCheckResponse } from './check-response.ts';
+import { toCheckRequest as fromAttributes } from './grpc-server.ts';
 
 const PRINCIPAL_HEADER = 'x-tollgate-principal';
 const TOKEN = 'aGRy.cGF5bG9hZA.c2ln';
 
 const raw = (text: string) => Buffer.from(text, 'latin1');
 
-type Shape = Parameters<typeof toCheckRequest>[0];
+type Shape = EnvoyCheckRequest;
+
+/** As the server reads a request: protobufjs-encoded as Envoy would send it, then our decoder. */
+function toCheckRequest(shape: Shape) {
+  return fromAttributes(decodeCheckRequest(encodeEnvoyCheckRequest(shape)));
+}
 
 function envoyRequest(
   http: NonNullable<NonNullable<NonNullable<Shape['attributes']>['request']>['http']>,

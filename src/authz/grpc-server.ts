@@ -3,13 +3,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import grpc from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
-import { type Checker, type CheckOutcome, type CheckRequest, passes } from '../check/check.ts';
-import { CODE_INFO, errorAnswer, RPC } from '../errors.ts';
+import type { Checker, CheckOutcome, CheckRequest } from '../check/check.ts';
 import { certificateThumbprint } from '../jwt/certificate-binding.ts';
 import { InFlightLimit, isPastDeadline } from '../limits/in-flight-limit.ts';
 import type { ShedReason } from '../metrics/metrics.ts';
-import { CLIENT_ADDRESS_HEADER } from '../routes/raw-headers.ts';
 import { mapRoute } from '../routes/route-map.ts';
+import { type CheckAttributes, decodeCheckRequest } from './check-request-decoder.ts';
+import { type CheckResponseSerializer, createCheckResponseEncoder } from './check-response.ts';
 
 /**
  * Envoy's ext_authz v3 gRPC API (envoy.service.auth.v3.Authorization/Check) and
@@ -36,74 +36,35 @@ export const LOADER_OPTIONS: protoLoader.Options = {
   ],
 };
 
-interface HeaderValueOption {
-  header: { key: string; value: string };
-  append_action: 'OVERWRITE_IF_EXISTS_OR_ADD';
-}
-
-/** The parts of AttributeContext.Request.HttpRequest we read. */
-interface HttpAttributes {
-  id?: string;
-  method?: string;
-  path?: string;
-  headers?: Record<string, string>;
-  header_map?: { headers?: Array<{ key?: string; value?: string; raw_value?: Buffer | Uint8Array }> };
-}
-
-interface CheckRequestShape {
-  attributes?: {
-    /** `certificate`: the client's URL-encoded PEM certificate (include_peer_certificate). */
-    source?: { address?: { socket_address?: { address?: string } }; certificate?: string };
-    request?: { http?: HttpAttributes };
-  };
-}
-
-function overwrite(key: string, value: string): HeaderValueOption {
-  // OVERWRITE_IF_EXISTS_OR_ADD: a client-sent copy of an identity header must never survive
-  // next to ours (without an append action, current Envoy appends).
-  return { header: { key, value }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' };
-}
-
-/** Reads method, path, Authorization and the client address from either header shape Envoy sends. */
-export function toCheckRequest(request: CheckRequestShape): {
+/**
+ * Method, path, Authorization and the client address as the checker takes them, from either
+ * header shape Envoy sends (the `headers` map, or `header_map` with encode_raw_headers).
+ */
+export function toCheckRequest(attributes: CheckAttributes): {
   request: CheckRequest;
   requestId: string | undefined;
 } {
-  const http = request.attributes?.request?.http ?? {};
   let authorization: string | string[] | undefined;
-  let requestId = http.id || undefined;
-  const list = http.header_map?.headers;
-  if (list && list.length > 0) {
+  let requestId = attributes.id || undefined;
+  if (attributes.headerMapEntries > 0) {
     // encode_raw_headers: every occurrence is its own entry; keep them all so two
     // Authorization headers are refused rather than one picked.
-    const values: string[] = [];
-    for (const h of list) {
-      const key = h.key?.toLowerCase();
-      if (key === 'authorization') {
-        values.push(
-          h.raw_value && h.raw_value.length > 0
-            ? Buffer.from(h.raw_value).toString('latin1')
-            : (h.value ?? ''),
-        );
-      } else if (key === 'x-request-id' && !requestId) {
-        requestId = h.raw_value ? Buffer.from(h.raw_value).toString('latin1') : h.value;
-      }
-    }
-    authorization = values.length === 0 ? undefined : values;
-  } else if (http.headers) {
-    authorization = http.headers.authorization;
-    requestId ??= http.headers['x-request-id'];
+    authorization = attributes.headerMapAuthorization;
+    requestId ??= attributes.headerMapRequestId;
+  } else {
+    authorization = attributes.headersAuthorization;
+    requestId ??= attributes.headersRequestId;
   }
-  const method = http.method ?? '';
-  const path = http.path ?? '';
+  const method = attributes.method;
+  const path = attributes.path;
   return {
     request: {
       route: mapRoute(method, path),
       method,
       path,
       authorization,
-      host: request.attributes?.source?.address?.socket_address?.address,
-      clientCertThumbprint: peerThumbprint(request.attributes?.source?.certificate),
+      host: attributes.sourceAddress,
+      clientCertThumbprint: peerThumbprint(attributes.sourceCertificate),
     },
     requestId,
   };
@@ -118,39 +79,6 @@ function peerThumbprint(certificate: string | undefined): string | undefined {
     // Undecodable: treated as no certificate, so a bound token is refused (fail closed).
     return undefined;
   }
-}
-
-/**
- * Builds the CheckResponse for an outcome. Only status code 0 allows. An allowed request carries
- * the principal and the client address the check used, so the REST process checks the same host.
- */
-export function toCheckResponse(
-  outcome: CheckOutcome,
-  principalHeader: string,
-  host: string | undefined,
-): Record<string, unknown> {
-  if (passes(outcome)) {
-    if (outcome.principal === null) {
-      // Public route: no identity, and client-sent copies of the headers must not pass either.
-      return {
-        status: { code: RPC.OK },
-        ok_response: { headers_to_remove: [principalHeader, CLIENT_ADDRESS_HEADER] },
-      };
-    }
-    const headers = [overwrite(principalHeader, outcome.principal)];
-    if (host !== undefined && host !== '') headers.push(overwrite(CLIENT_ADDRESS_HEADER, host));
-    return { status: { code: RPC.OK }, ok_response: { headers } };
-  }
-  const code = outcome.code ?? 'INTERNAL';
-  const denial = errorAnswer(code, outcome.detail);
-  return {
-    status: { code: CODE_INFO[code].grpc, message: code },
-    denied_response: {
-      status: { code: denial.status },
-      headers: denial.headers.map(([k, v]) => overwrite(k, v)),
-      body: denial.body,
-    },
-  };
 }
 
 export interface GrpcServerHandle {
@@ -187,11 +115,33 @@ export async function startGrpcServer(
   });
 
   const limit = new InFlightLimit(options.maxConcurrentChecks);
-  server.addService(authPkg.envoy.service.auth.v3.Authorization.service, {
-    Check(
-      call: grpc.ServerUnaryCall<CheckRequestShape, unknown>,
-      callback: grpc.sendUnaryData<Record<string, unknown>>,
-    ) {
+  const checkMethod = authPkg.envoy.service.auth.v3.Authorization.service.Check as grpc.MethodDefinition<
+    CheckAttributes,
+    Buffer
+  >;
+  const encodeResponse = createCheckResponseEncoder(
+    checkMethod.responseSerialize as unknown as CheckResponseSerializer,
+    principalHeader,
+  );
+  // The Check method as proto-loader defines it, but reading only the fields Tollgate uses from
+  // the request bytes, and sending answers already encoded (issue #14: allocation per Check).
+  const authorizationService: grpc.ServiceDefinition = {
+    Check: {
+      ...checkMethod,
+      requestDeserialize: decodeCheckRequest,
+      responseSerialize: (bytes: Buffer) => bytes,
+    },
+  };
+  const answer = (
+    callback: grpc.sendUnaryData<Buffer>,
+    outcome: CheckOutcome,
+    request: CheckRequest,
+  ): void => {
+    limit.release();
+    callback(null, encodeResponse(outcome, request.host));
+  };
+  server.addService(authorizationService, {
+    Check(call: grpc.ServerUnaryCall<CheckAttributes, Buffer>, callback: grpc.sendUnaryData<Buffer>) {
       // Overload: refuse before any work (no token verification, no ACL lookup). Every RPC
       // error is an ext_authz error to Envoy, which answers status_on_error (503 in
       // deploy/envoy/envoy.yaml) — never an allow, with failure_mode_allow off.
@@ -209,13 +159,25 @@ export async function startGrpcServer(
         callback({ code: grpc.status.UNAVAILABLE, details: 'overloaded: too many checks in flight' });
         return;
       }
-      const { request, requestId } = toCheckRequest(call.request);
-      checker.check(request, { transport: 'grpc', requestId }).then(
-        (outcome) => {
-          limit.release();
-          callback(null, toCheckResponse(outcome, principalHeader, request.host));
-        },
-        // Unreachable (check never rejects); if it did, an RPC error is a denial for Envoy.
+      let request: CheckRequest;
+      let result: CheckOutcome | Promise<CheckOutcome>;
+      try {
+        const input = toCheckRequest(call.request);
+        request = input.request;
+        result = checker.checkNow(request, { transport: 'grpc', requestId: input.requestId });
+      } catch {
+        // Unreachable (checkNow never throws); if it did, an RPC error is a denial for Envoy.
+        limit.release();
+        callback({ code: grpc.status.INTERNAL, details: 'check failed' });
+        return;
+      }
+      if (!(result instanceof Promise)) {
+        answer(callback, result, request);
+        return;
+      }
+      result.then(
+        (outcome) => answer(callback, outcome, request),
+        // Unreachable (checkNow never rejects); if it did, an RPC error is a denial for Envoy.
         () => {
           limit.release();
           callback({ code: grpc.status.INTERNAL, details: 'check failed' });
