@@ -3,7 +3,7 @@ import { type CompiledAcls, compileAcls } from '../acl/acl-compile.ts';
 import { parseAclFile } from '../acl/acl-file.ts';
 import type { Config } from '../config/schema.ts';
 import { CODE_INFO, type ErrorCode } from '../errors.ts';
-import type { TokenVerifier, VerifyResult } from '../jwt/verifier.ts';
+import type { TokenVerifier, VerifiedToken, VerifyResult } from '../jwt/verifier.ts';
 import { mapRoute } from '../routes/route-map.ts';
 import { type CheckContext, type CheckOutcome, type CheckRequest, createChecker, passes } from './check.ts';
 
@@ -71,6 +71,30 @@ function createFakeVerifier(): TokenVerifier & { calls: number } {
     start: () => {},
     stop: () => {},
     refreshKeys: async () => true,
+  };
+  return fake;
+}
+
+/** The fake with a verified-token cache: a token verified once is then answered synchronously. */
+function createCachingFakeVerifier(): TokenVerifier & { calls: number; hits: number } {
+  const inner = createFakeVerifier();
+  const cache = new Map<string, VerifiedToken>();
+  const fake = {
+    ...inner,
+    hits: 0,
+    get calls() {
+      return inner.calls;
+    },
+    async verify(token: string): Promise<VerifyResult> {
+      const result = await inner.verify(token);
+      if (result.ok) cache.set(token, { ...result, cached: true });
+      return result;
+    },
+    verifyCached(token: string): VerifiedToken | undefined {
+      const hit = cache.get(token);
+      if (hit !== undefined) fake.hits++;
+      return hit;
+    },
   };
   return fake;
 }
@@ -235,6 +259,24 @@ function runRows(mode: Mode, authorization: boolean, rows: readonly Row[]): void
       assertOutcome(await checker.check(input, CTX), expect);
     });
   }
+  // The same verdicts when the token is already in the verified-token cache: checkNow answers
+  // without a promise (issue #14), and must not answer differently.
+  for (const [name, input, expect] of rows) {
+    it(`${name} (token cached, synchronous answer)`, async () => {
+      const verifier = createCachingFakeVerifier();
+      const checker = createChecker({ mode, authorization, jwt: JWT }, { verifier, acls: () => ACLS });
+      assertOutcome(await checker.checkNow(input, CTX), expect);
+      const cached = verifier.verifyCached?.(tokenOf(input)) !== undefined;
+      const again = checker.checkNow(input, CTX);
+      if (cached) assert.ok(!(again instanceof Promise), 'a cached token is answered synchronously');
+      assertOutcome(await again, expect);
+    });
+  }
+}
+
+function tokenOf(input: CheckRequest): string {
+  const value = Array.isArray(input.authorization) ? input.authorization[0] : input.authorization;
+  return String(value).replace(/^Bearer +/, '');
 }
 
 describe('createChecker', () => {
@@ -314,6 +356,22 @@ describe('createChecker', () => {
           denied('INTERNAL', 500),
         );
       }
+    });
+
+    it('fails closed when the cache lookup throws, without a promise', () => {
+      const verifier: TokenVerifier = {
+        ...createFakeVerifier(),
+        verifyCached: () => {
+          throw new Error('cache exploded');
+        },
+      };
+      const checker = createChecker(
+        { mode: 'audit', authorization: true, jwt: JWT },
+        { verifier, acls: () => ACLS },
+      );
+      const outcome = checker.checkNow(req('GET', '/brokers', bearer('alice')), CTX);
+      assert.ok(!(outcome instanceof Promise));
+      assertOutcome(outcome, denied('INTERNAL', 500));
     });
 
     it('fails closed when the verifier rejects instead of answering', async () => {

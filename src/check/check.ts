@@ -5,8 +5,8 @@ import type { Config } from '../config/schema.ts';
 import type { ErrorCode } from '../errors.ts';
 import { extractBearer } from '../jwt/bearer.ts';
 import { checkCertificateBinding } from '../jwt/certificate-binding.ts';
-import type { TokenVerifier } from '../jwt/verifier.ts';
-import type { RouteId, RouteMatch } from '../routes/route-map.ts';
+import type { TokenVerifier, VerifiedToken } from '../jwt/verifier.ts';
+import type { KnownRoute, RouteId, RouteMatch } from '../routes/route-map.ts';
 
 /**
  * One authorization check, transport-neutral, shared by the gate (gRPC and HTTP front ends)
@@ -91,6 +91,12 @@ export interface Checker {
   /** Never rejects: an unexpected failure is an INTERNAL denial (fail closed). */
   check(request: CheckRequest, context: CheckContext): Promise<CheckOutcome>;
   /**
+   * The same check, answered synchronously when nothing has to wait (the token is in the
+   * verified-token cache, or no verification is needed): no promise on the cached hot path.
+   * Never throws and never rejects; fails closed like `check`.
+   */
+  checkNow(request: CheckRequest, context: CheckContext): CheckOutcome | Promise<CheckOutcome>;
+  /**
    * The ACL verdict for resources named only in a request body (subscription, assignments,
    * positions, offsets, v3 create): allowed when the principal may do at least one of `anyOf`
    * (Kafka's either-or rules). Recorded like a check. Authorization off: always allowed.
@@ -172,7 +178,8 @@ export function createChecker(config: CheckerConfig, deps: CheckerDeps): Checker
     };
   }
 
-  async function decide(request: CheckRequest): Promise<CheckOutcome> {
+  /** Steps 1-3 up to verification; returns synchronously unless the token needs verifying. */
+  function decide(request: CheckRequest): CheckOutcome | Promise<CheckOutcome> {
     // 1. Route: matched by the caller; unknown means deny.
     const route = request.route;
     if (!route.known) {
@@ -187,9 +194,26 @@ export function createChecker(config: CheckerConfig, deps: CheckerDeps): Checker
     const bearer = extractBearer(request.authorization, maxTokenBytes);
     if (!bearer.ok) return deny(bearer.code, 'no usable bearer token', route.id, route.requires);
 
-    // 3. Verify: signature, issuer, audience, lifetime; the principal claim.
-    const verified = await deps.verifier.verify(bearer.token);
-    if (!verified.ok) return deny(verified.code, verified.reason, route.id, route.requires);
+    // 3. Verify: signature, issuer, audience, lifetime; the principal claim. A token verified
+    // before and still live is answered from the cache without a promise.
+    const cached = deps.verifier.verifyCached?.(bearer.token);
+    if (cached !== undefined) return decideVerified(request, route, bearer.token, cached);
+    return deps.verifier
+      .verify(bearer.token)
+      .then((verified) =>
+        verified.ok
+          ? decideVerified(request, route, bearer.token, verified)
+          : deny(verified.code, verified.reason, route.id, route.requires),
+      );
+  }
+
+  /** Steps 3-4 for a verified token: certificate binding, then the ACL decision. */
+  function decideVerified(
+    request: CheckRequest,
+    route: KnownRoute,
+    token: string,
+    verified: VerifiedToken,
+  ): CheckOutcome {
     // A certificate-bound token (RFC 8705) counts only with its client certificate.
     const binding = checkCertificateBinding(
       verified.certificateBinding,
@@ -201,7 +225,7 @@ export function createChecker(config: CheckerConfig, deps: CheckerDeps): Checker
       principal: verified.principal,
       issuer: verified.issuer,
       tokenHash: verified.tokenHash,
-      token: bearer.token,
+      token,
       expiresAtMs: verified.expiresAtMs,
     };
     if (!config.authorization) {
@@ -230,23 +254,48 @@ export function createChecker(config: CheckerConfig, deps: CheckerDeps): Checker
     return allow('allowed', route.id, identity, { requires: route.requires, matched: acl.matched });
   }
 
+  function failClosed(err: unknown): CheckOutcome {
+    deps.onUnexpectedError?.(err);
+    // Fail closed: an unexpected error must never read as allow.
+    return deny('INTERNAL', 'internal error during the check', null, NOTHING);
+  }
+
+  function finish(
+    outcome: CheckOutcome,
+    request: CheckRequest,
+    context: CheckContext,
+    startedMs: number,
+  ): CheckOutcome {
+    deps.record?.(outcome, request, context, (performance.now() - startedMs) / 1000);
+    return outcome;
+  }
+
+  function checkNow(request: CheckRequest, context: CheckContext): CheckOutcome | Promise<CheckOutcome> {
+    const startedMs = performance.now();
+    let result: CheckOutcome | Promise<CheckOutcome>;
+    try {
+      result = decide(request);
+    } catch (err) {
+      return finish(failClosed(err), request, context, startedMs);
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        (outcome) => finish(outcome, request, context, startedMs),
+        (err: unknown) => finish(failClosed(err), request, context, startedMs),
+      );
+    }
+    return finish(result, request, context, startedMs);
+  }
+
   return {
+    checkNow,
+
     async check(request, context) {
-      const started = process.hrtime.bigint();
-      let outcome: CheckOutcome;
-      try {
-        outcome = await decide(request);
-      } catch (err) {
-        deps.onUnexpectedError?.(err);
-        // Fail closed: an unexpected error must never read as allow.
-        outcome = deny('INTERNAL', 'internal error during the check', null, NOTHING);
-      }
-      deps.record?.(outcome, request, context, Number(process.hrtime.bigint() - started) / 1e9);
-      return outcome;
+      return checkNow(request, context);
     },
 
     checkResources(caller, anyOf, request, context) {
-      const started = process.hrtime.bigint();
+      const startedMs = performance.now();
       let outcome: CheckOutcome;
       const identity = { ...ANONYMOUS, principal: caller.principal };
       if (!config.authorization) {
@@ -266,7 +315,7 @@ export function createChecker(config: CheckerConfig, deps: CheckerDeps): Checker
           denied: first,
         });
       }
-      deps.record?.(outcome, request, context, Number(process.hrtime.bigint() - started) / 1e9);
+      deps.record?.(outcome, request, context, (performance.now() - startedMs) / 1000);
       return outcome;
     },
   };

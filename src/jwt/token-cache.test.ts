@@ -56,3 +56,15 @@ describe('hashToken', () => {
     assert.equal(hashToken('abc'), 'ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
   });
 });
+
+describe('TokenCache under steady hits', () => {
+  it('keeps an entry that is hit often while many others come and go', () => {
+    const cache = new TokenCache(4);
+    cache.set('hot', { expiresAtMs: 9000 }, 0);
+    for (let i = 0; i < 100; i++) {
+      cache.set(`cold${i}`, { expiresAtMs: 9000 }, 0);
+      assert.ok(cache.get('hot', 1), `hot evicted after cold${i}`);
+    }
+    assert.equal(cache.size, 4);
+  });
+});

@@ -50,6 +50,12 @@ export type VerifyResult = VerifiedToken | TokenFailure;
 export interface TokenVerifier {
   /** Verifies a compact JWS; resolves to the verified token or a failure with its code. Never rejects. */
   verify(token: string): Promise<VerifyResult>;
+  /**
+   * The token's live entry in the verified-token cache, synchronously, counted as a cache hit;
+   * undefined (and nothing counted) when `verify` has to be asked. Never throws. A verifier
+   * without a cache leaves it out.
+   */
+  verifyCached?(token: string): VerifiedToken | undefined;
   /** True once every issuer's keys have been fetched at least once. */
   ready(): boolean;
   /** Starts the background JWKS loads and refreshes. */
@@ -129,25 +135,37 @@ export function createTokenVerifier(
     });
   }
 
+  function verifyCached(token: string): VerifiedToken | undefined {
+    try {
+      if (typeof token !== 'string' || token.length > jwt.maxTokenBytes) return undefined;
+      const hit = cache.get(token, now());
+      if (hit !== undefined) onCache?.(true);
+      return hit;
+    } catch (err) {
+      // `verify` will answer (and fail closed) if this was no accident.
+      deps.onUnexpectedError?.(err);
+      return undefined;
+    }
+  }
+
   async function verify(token: string): Promise<VerifyResult> {
     try {
       if (typeof token !== 'string') return deny('TOKEN_MALFORMED', 'expected a token string');
       if (token.length > jwt.maxTokenBytes)
         return deny('TOKEN_TOO_LARGE', 'the token exceeds the size limit');
-      const tokenHash = hashToken(token);
-      const hit = cache.get(tokenHash, now());
+      const hit = cache.get(token, now());
       onCache?.(hit !== undefined);
       if (hit !== undefined) return hit;
 
       // Concurrent requests carrying the same new token share one verification.
-      const pending = inFlight.get(tokenHash);
+      const pending = inFlight.get(token);
       if (pending !== undefined) return await pending;
-      const verification = verifyUncached(token, tokenHash);
-      inFlight.set(tokenHash, verification);
+      const verification = verifyUncached(token);
+      inFlight.set(token, verification);
       try {
         return await verification;
       } finally {
-        inFlight.delete(tokenHash);
+        inFlight.delete(token);
       }
     } catch (err) {
       deps.onUnexpectedError?.(err);
@@ -156,7 +174,7 @@ export function createTokenVerifier(
     }
   }
 
-  async function verifyUncached(token: string, tokenHash: string): Promise<VerifyResult> {
+  async function verifyUncached(token: string): Promise<VerifyResult> {
     const shapeCode = checkCompactShape(token);
     if (shapeCode !== undefined) return deny(shapeCode, 'expected a compact JWS: three base64url segments');
 
@@ -212,6 +230,8 @@ export function createTokenVerifier(
 
     // jose has checked that exp exists and is a number.
     const expiresAtMs = (claims.exp as number) * 1000;
+    // Computed once per verification: the cache is keyed by the token, the logs get the hash.
+    const tokenHash = hashToken(token);
     const verified: VerifiedToken = Object.freeze({
       ok: true,
       issuer: issuer.issuer,
@@ -224,13 +244,14 @@ export function createTokenVerifier(
     });
     if (generation === keyGeneration) {
       // The cache holds a `cached: true` twin, so a hit returns it without allocating.
-      cache.set(tokenHash, Object.freeze({ ...verified, cached: true }), now());
+      cache.set(token, Object.freeze({ ...verified, cached: true }), now());
     }
     return verified;
   }
 
   return {
     verify,
+    verifyCached,
     ready: () => {
       for (const issuer of trusted.values()) if (!issuer.keySet.isLoaded()) return false;
       return true;

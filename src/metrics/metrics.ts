@@ -52,7 +52,8 @@ export class Metrics {
   readonly ready: client.Gauge<'component'>;
   readonly shed: client.Counter<'component' | 'reason'>;
 
-  private readonly decisionChildren = new Map<string, client.Counter.Internal>();
+  /** result -> reason -> child: looked up without building a key string per decision. */
+  private readonly decisionChildren = new Map<DecisionResult, Map<string, client.Counter.Internal>>();
   private readonly checkChildren: Record<Transport, client.Histogram.Internal<'transport'>>;
 
   constructor(options: { collectDefault?: boolean } = {}) {
@@ -185,9 +186,10 @@ export class Metrics {
     });
 
     for (const result of DECISION_RESULTS) {
-      this.decisionChildren.set(`${result}|${REASON_OK}`, this.decisions.labels(result, REASON_OK));
-      for (const code of ERROR_CODES)
-        this.decisionChildren.set(`${result}|${code}`, this.decisions.labels(result, code));
+      const byReason = new Map<string, client.Counter.Internal>();
+      byReason.set(REASON_OK, this.decisions.labels(result, REASON_OK));
+      for (const code of ERROR_CODES) byReason.set(code, this.decisions.labels(result, code));
+      this.decisionChildren.set(result, byReason);
     }
     this.checkChildren = {
       grpc: this.checkDuration.labels('grpc'),
@@ -214,7 +216,7 @@ export class Metrics {
   }
 
   recordDecision(result: DecisionResult, reason: ErrorCode | typeof REASON_OK): void {
-    this.decisionChildren.get(`${result}|${reason}`)?.inc();
+    this.decisionChildren.get(result)?.get(reason)?.inc();
   }
 
   observeCheck(transport: Transport, seconds: number): void {

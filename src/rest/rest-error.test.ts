@@ -64,6 +64,9 @@ describe('the REST server answers errors from the catalogue', () => {
       if (checkerFails) throw new TypeError('checker bug');
       return outcome;
     },
+    checkNow() {
+      return this.check({} as never, {} as never);
+    },
     checkResources: () => outcome,
   };
   const logger = pino({ level: 'error' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
