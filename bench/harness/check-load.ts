@@ -20,6 +20,8 @@ export interface CheckTarget {
   readonly grpcTarget: string;
   /** The server's pid, to wait for it to go idle between runs. */
   readonly pid: number;
+  /** Seconds the server has spent in garbage collection so far, where it exports that. */
+  readonly gcSeconds?: () => Promise<number>;
 }
 
 export interface CheckPoint {
@@ -56,6 +58,7 @@ export async function loadCheck(
   run: { rps: number | null; durationSec: number; concurrency: number },
 ): Promise<LoadResult> {
   const pool = (await ctx.fixtures()).checkPools[workload];
+  const gcBefore = await target.gcSeconds?.();
   let result: LoadResult;
   if (ctx.settings.loadgen === 'ghz') {
     result = await runGhz({
@@ -83,6 +86,13 @@ export async function loadCheck(
   pool.advance(target.grpcTarget, result.requests + result.errors);
   const waitedMs = await waitForIdle(target.pid);
   if (waitedMs > 2000) ctx.log(`  (${target.name} took ${(waitedMs / 1000).toFixed(1)} s to go idle)`);
+  if (gcBefore !== undefined && target.gcSeconds) {
+    // Read once the server is idle, so the collections the run caused are all counted (GC
+    // entries reach the metric asynchronously), over the run's own duration.
+    const gcSec = (await target.gcSeconds()) - gcBefore;
+    const runSec = result.rps > 0 ? result.requests / result.rps : run.durationSec;
+    result = { ...result, gcShare: gcSec / runSec };
+  }
   return result;
 }
 
@@ -128,6 +138,9 @@ export async function measureCheckMatrix(
           ctx.log(
             `  ${target.name} ${workload} ${rate ?? 'max'} rps (run ${repeat + 1}/${settings.repeats}): ` +
               `${result.rps.toFixed(0)} rps, p50 ${result.p50Ms.toFixed(3)} ms, p99 ${result.p99Ms.toFixed(3)} ms` +
+              (result.gcShare !== undefined
+                ? `, GC ${(result.gcShare * 100).toFixed(1)}% of wall time`
+                : '') +
               (result.errors > 0 ? `, ${result.errors} errors` : '') +
               (result.sendLagP99Ms !== undefined
                 ? ` (send lag p99 ${result.sendLagP99Ms.toFixed(3)} ms)`

@@ -21,6 +21,8 @@ export interface LoadResult {
   readonly sendLagP99Ms?: number;
   /** In a summary of repeats (`medianOf`): how many of the runs had errors. */
   readonly failedRuns?: number;
+  /** Share of the run's wall time the server spent in garbage collection, where it was read. */
+  readonly gcShare?: number;
 }
 
 /** The range of one figure over the repeats of a point. */
@@ -96,5 +98,6 @@ export function medianOf(runs: readonly LoadResult[]): LoadResult {
     ...(runs.some((r) => r.sendLagP99Ms !== undefined)
       ? { sendLagP99Ms: pick((r) => r.sendLagP99Ms ?? Number.NaN) }
       : {}),
+    ...(runs.some((r) => r.gcShare !== undefined) ? { gcShare: pick((r) => r.gcShare ?? Number.NaN) } : {}),
   };
 }

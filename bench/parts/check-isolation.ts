@@ -12,7 +12,7 @@ import { assertVerdicts } from '../harness/check-probe.ts';
 import { type BenchContext, WORKLOAD_LABEL, WORKLOADS, type Workload } from '../harness/context.ts';
 import { priorityNote } from '../harness/processes.ts';
 import type { BenchPart, PartResult, TargetVerdict } from '../harness/results.ts';
-import { startTollgateAuthz } from '../harness/tollgate-authz.ts';
+import { startTollgateAuthz, sumMetric } from '../harness/tollgate-authz.ts';
 import { errorsCell, ms, rateLabel, rps, spreadCell, table } from '../report/markdown.ts';
 
 /**
@@ -30,6 +30,14 @@ interface CheckIsolationData {
 const SYSTEM = 'tollgate';
 const TARGET_RATE = 5000;
 const TARGET_P99_MS = 1;
+/** Issue #14, target 1: GC at most 1% of wall time at 5,000/s; p99 at most 3× p50 at these rates. */
+const TARGET_GC_SHARE = 0.01;
+const TARGET_TAIL_RATIO = 3;
+const TAIL_RATES = [1000, 5000];
+
+function pct(share: number): string {
+  return Number.isFinite(share) ? `${(share * 100).toFixed(1)}%` : '–';
+}
 
 function pointAt(points: readonly CheckPoint[] | undefined, rate: number | null): CheckPoint | undefined {
   return points?.find((p) => p.rate === rate);
@@ -47,7 +55,13 @@ async function run(ctx: BenchContext): Promise<PartResult> {
     cpu: ctx.pinning.server,
     nodeArgs: ctx.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
   });
-  const target = { name: SYSTEM, grpcTarget: tollgate.grpcTarget, pid: tollgate.proc.pid };
+  const target = {
+    name: SYSTEM,
+    grpcTarget: tollgate.grpcTarget,
+    pid: tollgate.proc.pid,
+    // prom-client's GC histogram (from perf_hooks), every kind summed.
+    gcSeconds: () => sumMetric(tollgate.metricsUrl, 'tollgate_nodejs_gc_duration_seconds_sum'),
+  };
   let data: CheckIsolationData;
   try {
     await assertVerdicts(
@@ -100,6 +114,29 @@ async function run(ctx: BenchContext): Promise<PartResult> {
           : 'rate not in this run',
       met: at5k ? at5k.p99Ms < TARGET_P99_MS && at5k.errors === 0 : point ? false : null,
     },
+    {
+      target: `Cached-token Check: GC at most ${TARGET_GC_SHARE * 100}% of wall time at ${TARGET_RATE.toLocaleString('en-US')} requests/s`,
+      measured:
+        at5k?.gcShare !== undefined
+          ? `${pct(at5k.gcShare)} (runs ${point!.runs.map((r) => pct(r.gcShare ?? Number.NaN)).join(', ')})`
+          : point
+            ? 'over capacity or not read'
+            : 'rate not in this run',
+      met: at5k?.gcShare !== undefined ? at5k.gcShare <= TARGET_GC_SHARE && at5k.errors === 0 : null,
+    },
+    ...TAIL_RATES.map((rate): TargetVerdict => {
+      const p = pointAt(data.matrix[SYSTEM]?.cached, rate);
+      const m = p?.median;
+      return {
+        target: `Cached-token Check: p99 at most ${TARGET_TAIL_RATIO}× p50 at ${rate.toLocaleString('en-US')} requests/s`,
+        measured: m
+          ? `p99 ${ms(m.p99Ms)} ms ÷ p50 ${ms(m.p50Ms)} ms = ${(m.p99Ms / m.p50Ms).toFixed(1)}× (medians of ${p!.runs.length} runs)`
+          : p
+            ? 'over capacity'
+            : 'rate not in this run',
+        met: m ? m.p99Ms <= TARGET_TAIL_RATIO * m.p50Ms && m.errors === 0 : p ? false : null,
+      };
+    }),
   ];
   return {
     id: checkIsolation.id,
@@ -114,6 +151,9 @@ async function run(ctx: BenchContext): Promise<PartResult> {
       ctx.pinning.server === null
         ? 'Not pinned (taskset missing or one CPU).'
         : `Tollgate pinned to CPU ${ctx.pinning.server}, the load generator to CPU ${ctx.pinning.loadgen} (taskset -c). ${priorityNote()}`,
+      'GC share of wall time per run: the growth of Tollgate’s tollgate_nodejs_gc_duration_seconds_sum ' +
+        '(prom-client, from perf_hooks GC entries, every kind) from before the run to when the server is idle ' +
+        'after it, over the run’s duration. p99 ÷ p50 from the medians of the repeats.',
       `Fresh-token pool: ${ctx.settings.tokenPoolSize} distinct RS256 tokens round robin, over the ` +
         `10,000-entry cache: ${(data.freshCacheMissRatio * 100).toFixed(1)}% cache misses measured.`,
     ],
@@ -130,7 +170,7 @@ function render(result: PartResult): string {
     if (!points) continue;
     const rows = points.map((p) =>
       p.median === null
-        ? [rateLabel(p.rate), 'over capacity', '', '', '', '']
+        ? [rateLabel(p.rate), 'over capacity', '', '', '', '', '', '']
         : [
             rateLabel(p.rate),
             spreadCell(
@@ -149,12 +189,29 @@ function render(result: PartResult): string {
               p.runs.map((r) => r.p999Ms),
               ms,
             ),
+            (p.median.p99Ms / p.median.p50Ms).toFixed(1),
+            spreadCell(
+              p.runs.map((r) => r.gcShare ?? Number.NaN),
+              pct,
+            ),
             errorsCell(p.runs),
           ],
     );
     sections.push(
       `**${WORKLOAD_LABEL[workload as Workload]}**\n\n` +
-        table(['rate', 'throughput (rps)', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors'], rows),
+        table(
+          [
+            'rate',
+            'throughput (rps)',
+            'p50 ms',
+            'p99 ms',
+            'p99.9 ms',
+            'p99 ÷ p50',
+            'GC % of wall time',
+            'errors',
+          ],
+          rows,
+        ),
     );
   }
   return sections.join('\n\n');

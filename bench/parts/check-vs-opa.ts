@@ -131,6 +131,7 @@ async function run(ctx: BenchContext): Promise<PartResult> {
           : 'not measured',
       met: t && o ? t.errors === 0 && t.rps >= 2 * o.rps && t.p99Ms <= o.p99Ms : null,
     },
+    p99AgainstOpa(matrix),
   ];
   return {
     id: checkVsOpa.id,
@@ -157,6 +158,27 @@ async function run(ctx: BenchContext): Promise<PartResult> {
     ],
     data: { matrix } satisfies CheckVsOpaData,
     targets,
+  };
+}
+
+/**
+ * Issue #14, target 1: the cached Check's p99 no worse than OPA-Envoy's at every fixed rate both
+ * ran (medians of the repeats; a rate over either one's capacity is not compared).
+ */
+function p99AgainstOpa(matrix: CheckMatrix): TargetVerdict {
+  const tollgate = matrix[TOLLGATE]?.cached ?? [];
+  const opa = matrix[OPA]?.cached ?? [];
+  const compared = tollgate.flatMap((t) => {
+    const o = opa.find((p) => p.rate === t.rate);
+    return t.rate !== null && t.median && o?.median ? [{ rate: t.rate, t: t.median, o: o.median }] : [];
+  });
+  return {
+    target: "Cached-token Check: p99 no worse than OPA-Envoy's at every rate both run",
+    measured:
+      compared.length === 0
+        ? 'no rate run by both'
+        : compared.map(({ rate, t, o }) => `${rps(rate)}/s: ${ms(t.p99Ms)} vs ${ms(o.p99Ms)} ms`).join('; '),
+    met: compared.length === 0 ? null : compared.every(({ t, o }) => t.errors === 0 && t.p99Ms <= o.p99Ms),
   };
 }
 

@@ -20,7 +20,8 @@ interface Profile {
   timeDeltas: number[];
 }
 
-function area(url: string): string {
+/** Where a frame's code lives: a package, a node: module, or a source directory of this repo. */
+export function area(url: string): string {
   if (url === '') return '(native / V8)';
   const path = url.replace(/^file:\/\//, '');
   const nm = path.lastIndexOf('/node_modules/');
