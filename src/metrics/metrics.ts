@@ -26,6 +26,15 @@ const KAFKA_TLS_FAILURES: readonly KafkaTlsFailure[] = [
   'handshake',
 ];
 
+/** Adds the counts gathered since the last scrape to their prom-client children. */
+function flush(pending: Float64Array, children: readonly client.Counter.Internal[]): void {
+  for (let i = 0; i < pending.length; i++) {
+    if (pending[i] === 0) continue;
+    children[i]!.inc(pending[i]);
+    pending[i] = 0;
+  }
+}
+
 /** Reason label for an allowed request. */
 export const REASON_OK = 'OK';
 
@@ -52,8 +61,15 @@ export class Metrics {
   readonly ready: client.Gauge<'component'>;
   readonly shed: client.Counter<'component' | 'reason'>;
 
-  /** result -> reason -> child: looked up without building a key string per decision. */
-  private readonly decisionChildren = new Map<DecisionResult, Map<string, client.Counter.Internal>>();
+  // The two counters every Check moves are counted here and added to prom-client when scraped
+  // (their `collect`): a prom-client inc() builds a label-hash string and a result object per
+  // call, most of what a cached Check allocated in metrics (issue #14).
+  /** result -> reason -> slot in pendingDecisions. */
+  private readonly decisionSlots = new Map<DecisionResult, Map<string, number>>();
+  private readonly decisionChildren: client.Counter.Internal[] = [];
+  private readonly pendingDecisions: Float64Array;
+  private readonly pendingCache = new Float64Array(2);
+  private readonly cacheChildren: client.Counter.Internal[] = [];
   private readonly checkChildren: Record<Transport, client.Histogram.Internal<'transport'>>;
 
   constructor(options: { collectDefault?: boolean } = {}) {
@@ -69,11 +85,13 @@ export class Metrics {
     }
     const r = [registry];
 
+    this.pendingDecisions = new Float64Array(DECISION_RESULTS.length * (ERROR_CODES.length + 1));
     this.decisions = new client.Counter({
       name: 'tollgate_authz_decisions_total',
       help: 'Authorization decisions by result (allow, deny, audit_allow) and reason code.',
       labelNames: ['result', 'reason'],
       registers: r,
+      collect: () => flush(this.pendingDecisions, this.decisionChildren),
     });
     this.checkDuration = new client.Histogram({
       name: 'tollgate_authz_check_duration_seconds',
@@ -87,6 +105,7 @@ export class Metrics {
       help: 'Verified-token cache lookups by result (hit, miss).',
       labelNames: ['result'],
       registers: r,
+      collect: () => flush(this.pendingCache, this.cacheChildren),
     });
     this.jwksFetches = new client.Counter({
       name: 'tollgate_jwks_fetches_total',
@@ -186,17 +205,18 @@ export class Metrics {
     });
 
     for (const result of DECISION_RESULTS) {
-      const byReason = new Map<string, client.Counter.Internal>();
-      byReason.set(REASON_OK, this.decisions.labels(result, REASON_OK));
-      for (const code of ERROR_CODES) byReason.set(code, this.decisions.labels(result, code));
-      this.decisionChildren.set(result, byReason);
+      const slots = new Map<string, number>();
+      for (const reason of [REASON_OK, ...ERROR_CODES]) {
+        slots.set(reason, this.decisionChildren.length);
+        this.decisionChildren.push(this.decisions.labels(result, reason));
+      }
+      this.decisionSlots.set(result, slots);
     }
     this.checkChildren = {
       grpc: this.checkDuration.labels('grpc'),
       http: this.checkDuration.labels('http'),
     };
-    this.tokenCache.labels('hit');
-    this.tokenCache.labels('miss');
+    this.cacheChildren.push(this.tokenCache.labels('hit'), this.tokenCache.labels('miss'));
     this.aclReloads.labels('ok');
     this.aclReloads.labels('error');
     for (const reason of SESSION_CLOSE_REASONS) this.sessionsClosed.labels(reason);
@@ -216,7 +236,13 @@ export class Metrics {
   }
 
   recordDecision(result: DecisionResult, reason: ErrorCode | typeof REASON_OK): void {
-    this.decisionChildren.get(result)?.get(reason)?.inc();
+    const slot = this.decisionSlots.get(result)?.get(reason);
+    if (slot !== undefined) this.pendingDecisions[slot]! += 1;
+  }
+
+  /** One verified-token cache lookup (tollgate_jwt_cache_requests_total). */
+  recordTokenCache(hit: boolean): void {
+    this.pendingCache[hit ? 0 : 1]! += 1;
   }
 
   observeCheck(transport: Transport, seconds: number): void {

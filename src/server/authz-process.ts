@@ -24,7 +24,7 @@ export function createSharedVerifier(config: Config, metrics: Metrics, logger: L
       if (result === 'error')
         logger.warn({ event: 'jwks_fetch_failed', issuer }, 'JWKS fetch failed; known keys stay in use');
     },
-    onCache: (hit) => metrics.tokenCache.labels(hit ? 'hit' : 'miss').inc(),
+    onCache: (hit) => metrics.recordTokenCache(hit),
   });
 }
 
