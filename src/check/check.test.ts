@@ -358,6 +358,34 @@ describe('createChecker', () => {
       }
     });
 
+    it('decides a cached token afresh once the ACLs changed, even where it was allowed before', async () => {
+      let acls = ACLS;
+      const checker = createChecker(
+        { mode: 'enforce', authorization: true, jwt: JWT },
+        { verifier: createCachingFakeVerifier(), acls: () => acls },
+      );
+      const input = req('POST', '/topics/orders.eu', bearer('alice'));
+      assert.equal((await checker.checkNow(input, CTX)).verdict, 'allow');
+      assert.equal((await checker.checkNow(input, CTX)).verdict, 'allow');
+      acls = compile('serviceUsers: [alice]');
+      assert.equal((await checker.checkNow(input, CTX)).code, 'ACL_DENIED');
+    });
+
+    it('decides a cached token afresh for another resource or client address', async () => {
+      const checker = createChecker(
+        { mode: 'enforce', authorization: true, jwt: JWT },
+        { verifier: createCachingFakeVerifier(), acls: () => ACLS },
+      );
+      const lab = (host: string | undefined) => req('POST', '/topics/lab', bearer('bob'), host);
+      assert.equal((await checker.checkNow(lab('10.1.1.1'), CTX)).verdict, 'allow');
+      assert.equal((await checker.checkNow(lab('10.1.1.1'), CTX)).verdict, 'allow');
+      assert.equal((await checker.checkNow(lab('10.1.1.2'), CTX)).code, 'ACL_DENIED');
+      assert.equal((await checker.checkNow(lab(undefined), CTX)).code, 'ACL_DENIED');
+      const alice = (topic: string) => req('POST', `/topics/${topic}`, bearer('alice'));
+      assert.equal((await checker.checkNow(alice('orders.eu'), CTX)).verdict, 'allow');
+      assert.equal((await checker.checkNow(alice('orders.secret'), CTX)).code, 'ACL_DENIED');
+    });
+
     it('fails closed when the cache lookup throws, without a promise', () => {
       const verifier: TokenVerifier = {
         ...createFakeVerifier(),

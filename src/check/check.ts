@@ -126,8 +126,66 @@ interface Identity {
 
 const ANONYMOUS = { principal: null, issuer: null, tokenHash: null, token: null, expiresAtMs: null };
 
+/** Allowed outcomes kept before the memo starts over: it only saves work, forgetting is safe. */
+const MAX_MEMOIZED_ALLOWS = 100000;
+
+/**
+ * Allowed outcomes by verified-token cache entry, route, resource name and client address, valid
+ * for one ACL table. A route fixes the resource type and operation of what it requires, so its
+ * id and the resource name say exactly what `authorize` was asked. The entry is the cache's own
+ * object: it is only handed out while the token is live, and when the cache drops it the memo's
+ * entries go with it (WeakMap). A new ACL table (reload) empties the memo. Only allows are kept:
+ * a denial is always decided afresh.
+ */
+function createAllowMemo() {
+  // Keyed by the address as given: undefined (none known) is its own key, not ''.
+  type ByHost = Map<string | undefined, CheckOutcome>;
+  let forAcls: CompiledAcls | null = null;
+  let byToken = new WeakMap<VerifiedToken, Map<RouteId, Map<string, ByHost>>>();
+  let size = 0;
+  const nameOf = (route: KnownRoute) => (route.requires.length === 0 ? '' : route.requires[0]!.name);
+  return {
+    get(acls: CompiledAcls, token: VerifiedToken, route: KnownRoute, host: string | undefined) {
+      if (acls !== forAcls || route.requires.length > 1) return undefined;
+      return byToken.get(token)?.get(route.id)?.get(nameOf(route))?.get(host);
+    },
+    set(
+      acls: CompiledAcls,
+      token: VerifiedToken,
+      route: KnownRoute,
+      host: string | undefined,
+      outcome: CheckOutcome,
+    ): void {
+      if (route.requires.length > 1) return;
+      if (acls !== forAcls || size >= MAX_MEMOIZED_ALLOWS) {
+        forAcls = acls;
+        byToken = new WeakMap();
+        size = 0;
+      }
+      let byRoute = byToken.get(token);
+      if (byRoute === undefined) {
+        byRoute = new Map();
+        byToken.set(token, byRoute);
+      }
+      let byName = byRoute.get(route.id);
+      if (byName === undefined) {
+        byName = new Map();
+        byRoute.set(route.id, byName);
+      }
+      let byHost = byName.get(nameOf(route));
+      if (byHost === undefined) {
+        byHost = new Map();
+        byName.set(nameOf(route), byHost);
+      }
+      byHost.set(host, Object.freeze(outcome));
+      size++;
+    },
+  };
+}
+
 export function createChecker(config: CheckerConfig, deps: CheckerDeps): Checker {
   const audit = config.mode === 'audit';
+  const allows = createAllowMemo();
   const maxTokenBytes = config.jwt.maxTokenBytes;
 
   function allow(
@@ -221,6 +279,12 @@ export function createChecker(config: CheckerConfig, deps: CheckerDeps): Checker
       request.clientCertThumbprint,
     );
     if (!binding.ok) return deny(binding.code, binding.reason, route.id, route.requires);
+    const acls = config.authorization ? deps.acls() : null;
+    // The same cached token on the same route, resource and client address, under the same
+    // ACLs, gets the same allow: it is answered from the memo (issue #14).
+    const memoized =
+      acls !== null && verified.cached ? allows.get(acls, verified, route, request.host) : undefined;
+    if (memoized !== undefined) return memoized;
     const identity: Identity = {
       principal: verified.principal,
       issuer: verified.issuer,
@@ -236,7 +300,7 @@ export function createChecker(config: CheckerConfig, deps: CheckerDeps): Checker
     }
 
     // 4. Map and decide: the principal must be a known service user allowed every operation.
-    const acl = authorize(deps.acls(), verified.principal, route.requires, request.host);
+    const acl = authorize(acls!, verified.principal, route.requires, request.host);
     if (!acl.allow) {
       return deny(
         acl.code,
@@ -251,7 +315,9 @@ export function createChecker(config: CheckerConfig, deps: CheckerDeps): Checker
         },
       );
     }
-    return allow('allowed', route.id, identity, { requires: route.requires, matched: acl.matched });
+    const outcome = allow('allowed', route.id, identity, { requires: route.requires, matched: acl.matched });
+    if (verified.cached) allows.set(acls!, verified, route, request.host, outcome);
+    return outcome;
   }
 
   function failClosed(err: unknown): CheckOutcome {
