@@ -138,7 +138,15 @@ export async function startGrpcServer(
     request: CheckRequest,
   ): void => {
     limit.release();
-    callback(null, encodeResponse(outcome, request.host));
+    let bytes: Buffer;
+    try {
+      bytes = encodeResponse(outcome, request.host);
+    } catch {
+      // Fail closed: an answer that cannot be encoded is an RPC error (a denial for Envoy).
+      callback({ code: grpc.status.INTERNAL, details: 'check answer could not be encoded' });
+      return;
+    }
+    callback(null, bytes);
   };
   server.addService(authorizationService, {
     Check(call: grpc.ServerUnaryCall<CheckAttributes, Buffer>, callback: grpc.sendUnaryData<Buffer>) {
