@@ -107,7 +107,7 @@ async function profileTollgate(
     const profile = await sampleHeapDuring(inspect, () => sendChecks(stub, requests, PROFILED_CHECKS, 16));
     const file = join(ctx.runDir, 'tollgate-cached-check.heapprofile');
     writeFileSync(file, JSON.stringify(profile));
-    return { summary: summarizeHeapProfile(profile, PROFILED_CHECKS), file };
+    return { summary: summarizeHeapProfile(profile, PROFILED_CHECKS, 12), file };
   } finally {
     stub.close();
     await tollgate.proc.stop();

@@ -119,10 +119,18 @@ async function run(ctx: BenchContext): Promise<PartResult> {
       measured:
         at5k?.gcShare !== undefined
           ? `${pct(at5k.gcShare)} (runs ${point!.runs.map((r) => pct(r.gcShare ?? Number.NaN)).join(', ')})`
-          : point
-            ? 'over capacity or not read'
-            : 'rate not in this run',
-      met: at5k?.gcShare !== undefined ? at5k.gcShare <= TARGET_GC_SHARE && at5k.errors === 0 : null,
+          : at5k
+            ? 'GC time not read'
+            : point
+              ? `over capacity: saturation ${rps(saturation)} rps is below ${rps(TARGET_RATE)}`
+              : 'rate not in this run',
+      met: at5k
+        ? at5k.gcShare !== undefined
+          ? at5k.gcShare <= TARGET_GC_SHARE && at5k.errors === 0
+          : null
+        : point
+          ? false
+          : null,
     },
     ...TAIL_RATES.map((rate): TargetVerdict => {
       const p = pointAt(data.matrix[SYSTEM]?.cached, rate);
