@@ -181,6 +181,9 @@ function render(result: PartResult): string {
   }).join('\n\n');
 }
 
+/** A count; a median of two repeats can fall between two integers. */
+const count = (v: number) => String(Math.round(v));
+
 function renderClient(runs: readonly OverloadRun[]): string {
   const refusedKinds = [...new Set(runs.flatMap((r) => Object.keys(r.answers.refused)))].sort();
   const unexplainedKinds = [...new Set(runs.flatMap((r) => Object.keys(r.answers.unexplained)))].sort();
@@ -224,23 +227,23 @@ function renderClient(runs: readonly OverloadRun[]): string {
       row(
         'calls',
         runs.map((r) => r.answers.calls),
-        String,
+        count,
       ),
       row(
         'allowed (correct)',
         runs.map((r) => r.answers.allowed),
-        String,
+        count,
       ),
       row(
         'denied (wrong verdict)',
         runs.map((r) => r.answers.wrong),
-        String,
+        count,
       ),
       ...refusedKinds.map((kind) =>
         row(
           `refused: ${kind}`,
           runs.map((r) => r.answers.refused[kind] ?? 0),
-          String,
+          count,
         ),
       ),
       row(
@@ -252,7 +255,7 @@ function renderClient(runs: readonly OverloadRun[]): string {
         row(
           `**unexplained: ${kind}**`,
           runs.map((r) => r.answers.unexplained[kind] ?? 0),
-          String,
+          count,
         ),
       ),
     ],
