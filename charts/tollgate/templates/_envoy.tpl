@@ -202,7 +202,7 @@ static_resources:
       connect_timeout: 0.25s
       # Overload (issue #14): Envoy sheds Checks itself, before they reach Tollgate. Past
       # max_requests Checks in flight to the authz server, and past max_pending_requests
-      # waiting for a stream or a connection, a Check fails at once (upstream_rq_pending_overflow)
+      # waiting for a stream or a connection, a Check fails at once (the circuit breaker overflows)
       # and ext_authz answers status_on_error (503): a fast, explicit refusal that costs
       # Tollgate nothing, where a queue would make every Check late and every timed-out one a
       # RST_STREAM on Tollgate's connection (bench/findings.md). 256 in flight is ~25 ms of
