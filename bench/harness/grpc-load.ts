@@ -19,6 +19,11 @@ export interface GrpcLoadRun {
   readonly cpu: string | null;
   /** Deadline of each call (grpc-timeout); default 5 s. */
   readonly timeoutSec?: number;
+  /**
+   * Open loop: calls in flight at most, a call past it refused by the generator at once
+   * (`LocalOverflow`), as Envoy's circuit breaker does on the ext_authz cluster. Unset: no bound.
+   */
+  readonly maxOutstanding?: number;
 }
 
 interface GrpcLoadReport {
@@ -26,6 +31,7 @@ interface GrpcLoadReport {
   ok: number;
   errors: number;
   errorKinds: Record<string, number>;
+  errorSamples?: Record<string, string>;
   allows: number;
   denies: number;
   elapsedSec: number;
@@ -36,6 +42,10 @@ interface GrpcLoadReport {
   maxUs: number;
   sendLagP50Us: number;
   sendLagP99Us: number;
+  windowSec: number;
+  windowAllows: number;
+  errorP50Us: number;
+  errorP99Us: number;
 }
 
 export interface GrpcLoadResult extends LoadResult {
@@ -43,6 +53,15 @@ export interface GrpcLoadResult extends LoadResult {
   readonly denies: number;
   /** Failed calls by gRPC status name (Unavailable, DeadlineExceeded, ...). */
   readonly errorKinds: Readonly<Record<string, number>>;
+  /** One error message per status name, as the client saw it (server details or transport words). */
+  readonly errorSamples: Readonly<Record<string, string>>;
+  /** The sending window (open loop: requests ÷ rate; closed loop: the duration), seconds. */
+  readonly windowSec: number;
+  /** Allowed answers that arrived within the sending window (not from the backlog after it). */
+  readonly windowAllows: number;
+  /** Latency of the failed calls from when each was due, ms (NaN when none failed). */
+  readonly errorP50Ms: number;
+  readonly errorP99Ms: number;
 }
 
 export async function runGrpcLoad(run: GrpcLoadRun): Promise<GrpcLoadResult> {
@@ -60,6 +79,7 @@ export async function runGrpcLoad(run: GrpcLoadRun): Promise<GrpcLoadResult> {
   ];
   if (run.rps === null) args.push('-rps', '0', '-c', String(run.concurrency));
   else args.push('-rps', String(run.rps));
+  if (run.maxOutstanding !== undefined) args.push('-max-outstanding', String(run.maxOutstanding));
   const out = await runToCompletion(run.cpu, run.bin, args, (run.durationSec * 3 + 30) * 1000);
   if (out.code !== 0) throw new Error(`grpc-load exited with ${out.code}: ${out.stderr.slice(0, 500)}`);
   const r = JSON.parse(out.stdout) as GrpcLoadReport;
@@ -77,5 +97,10 @@ export async function runGrpcLoad(run: GrpcLoadRun): Promise<GrpcLoadResult> {
     allows: r.allows,
     denies: r.denies,
     errorKinds: r.errorKinds ?? {},
+    errorSamples: r.errorSamples ?? {},
+    windowSec: r.windowSec,
+    windowAllows: r.windowAllows,
+    errorP50Ms: ms(r.errorP50Us),
+    errorP99Ms: ms(r.errorP99Us),
   };
 }

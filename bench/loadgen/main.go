@@ -95,13 +95,19 @@ func allowed(resp []byte) bool {
 	return code == 0
 }
 
+// errLocalOverflow: a call this generator refused itself, never sent (-max-outstanding).
+var errLocalOverflow = errors.New("refused by the client: max-outstanding calls in flight")
+
 type result struct {
 	latencyUs int64
 	// From when the request was due to when this generator started the call: its own delay,
 	// included in latencyUs, reported so a reader can tell the two apart.
 	lagUs int64
-	err   error
-	allow bool
+	// When the answer arrived, from the start of the run: goodput counts only the answers of
+	// the sending window, not those of the backlog drained after it.
+	doneUs int64
+	err    error
+	allow  bool
 }
 
 func percentile(sorted []int64, q float64) int64 {
@@ -128,6 +134,9 @@ func main() {
 	concurrency := flag.Int("c", 64, "calls in flight in closed loop")
 	duration := flag.Duration("duration", 10*time.Second, "how long to send")
 	timeout := flag.Duration("timeout", 5*time.Second, "deadline of each call")
+	maxOutstanding := flag.Int("max-outstanding", 0,
+		"open loop: calls in flight at most; a call past it fails at once as LocalOverflow, as Envoy's "+
+			"circuit breaker (max_requests) fails an ext_authz call. 0: no bound")
 	flag.Parse()
 
 	requests, err := readRequests(*file)
@@ -145,14 +154,35 @@ func main() {
 	defer conn.Close()
 	conn.Connect()
 
+	var start time.Time
+	var outstanding atomic.Int64
 	call := func(i int, due time.Time) result {
+		if *maxOutstanding > 0 {
+			if outstanding.Add(1) > int64(*maxOutstanding) {
+				outstanding.Add(-1)
+				now := time.Now()
+				return result{
+					latencyUs: now.Sub(due).Microseconds(),
+					doneUs:    now.Sub(start).Microseconds(),
+					err:       errLocalOverflow,
+				}
+			}
+			defer outstanding.Add(-1)
+		}
 		lagUs := time.Since(due).Microseconds()
 		req := requests[(*offset+i)%len(requests)]
 		var resp []byte
 		ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 		err := conn.Invoke(ctx, *method, &req, &resp)
 		cancel()
-		return result{latencyUs: time.Since(due).Microseconds(), lagUs: lagUs, err: err, allow: err == nil && allowed(resp)}
+		now := time.Now()
+		return result{
+			latencyUs: now.Sub(due).Microseconds(),
+			lagUs:     lagUs,
+			doneUs:    now.Sub(start).Microseconds(),
+			err:       err,
+			allow:     err == nil && allowed(resp),
+		}
 	}
 
 	// One unmeasured call: the connection is up before the clock starts.
@@ -162,12 +192,14 @@ func main() {
 	}
 
 	var results []result
-	start := time.Now()
+	start = time.Now()
+	window := *duration
 	if *rps > 0 {
 		n := *total
 		if n == 0 {
 			n = int(float64(*rps) * duration.Seconds())
 		}
+		window = time.Duration(n) * time.Second / time.Duration(*rps)
 		results = make([]result, n)
 		interval := time.Second / time.Duration(*rps)
 		var wg sync.WaitGroup
@@ -228,31 +260,54 @@ func main() {
 	latencies := make([]int64, 0, len(results))
 	lags := make([]int64, 0, len(results))
 	errorKinds := map[string]int{}
-	allows, denies := 0, 0
+	// One message per status code, so a status nobody expected (Internal, say) can be traced
+	// to where it came from: the server's grpc-status details, or the client transport's own
+	// words (e.g. "stream terminated by RST_STREAM with error code: ...").
+	errorSamples := map[string]string{}
+	// How long a failed call took, from when it was due: tells a fast refusal from a client
+	// that gave up at its deadline.
+	errorLatencies := make([]int64, 0)
+	allows, denies, windowAllows := 0, 0, 0
+	windowUs := window.Microseconds()
 	for _, r := range results {
 		if r.err != nil {
-			errorKinds[status.Code(r.err).String()]++
+			kind := status.Code(r.err).String()
+			if r.err == errLocalOverflow {
+				kind = "LocalOverflow"
+			}
+			errorKinds[kind]++
+			errorLatencies = append(errorLatencies, r.latencyUs)
+			if _, seen := errorSamples[kind]; !seen {
+				errorSamples[kind] = status.Convert(r.err).Message()
+			}
 			continue
 		}
 		latencies = append(latencies, r.latencyUs)
 		lags = append(lags, r.lagUs)
 		if r.allow {
 			allows++
+			if r.doneUs <= windowUs {
+				windowAllows++
+			}
 		} else {
 			denies++
 		}
 	}
 	sort.Slice(latencies, func(a, b int) bool { return latencies[a] < latencies[b] })
 	sort.Slice(lags, func(a, b int) bool { return lags[a] < lags[b] })
+	sort.Slice(errorLatencies, func(a, b int) bool { return errorLatencies[a] < errorLatencies[b] })
 	errorsTotal := len(results) - len(latencies)
 	out := map[string]any{
 		"requests":     len(results),
 		"ok":           len(latencies),
 		"errors":       errorsTotal,
 		"errorKinds":   errorKinds,
+		"errorSamples": errorSamples,
 		"allows":       allows,
 		"denies":       denies,
 		"elapsedSec":   elapsed,
+		"windowSec":    window.Seconds(),
+		"windowAllows": windowAllows,
 		"rps":          float64(len(latencies)) / elapsed,
 		"p50Us":        percentile(latencies, 0.5),
 		"p99Us":        percentile(latencies, 0.99),
@@ -260,6 +315,8 @@ func main() {
 		"maxUs":        percentile(latencies, 1),
 		"sendLagP50Us": percentile(lags, 0.5),
 		"sendLagP99Us": percentile(lags, 0.99),
+		"errorP50Us":   percentile(errorLatencies, 0.5),
+		"errorP99Us":   percentile(errorLatencies, 0.99),
 	}
 	json.NewEncoder(os.Stdout).Encode(out)
 }

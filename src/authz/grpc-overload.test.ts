@@ -73,7 +73,10 @@ interface Running {
   readonly shed: ShedReason[];
 }
 
-async function startServer(maxConcurrentChecks: number): Promise<Running> {
+async function startServer(limits: {
+  maxConcurrentChecks: number;
+  maxConcurrentStreams?: number;
+}): Promise<Running> {
   const verifier = createGatedVerifier();
   const checker = createChecker(
     {
@@ -92,7 +95,7 @@ async function startServer(maxConcurrentChecks: number): Promise<Running> {
   );
   const shed: ShedReason[] = [];
   const server = await startGrpcServer('127.0.0.1:0', checker, 'x-tollgate-principal', () => true, {
-    maxConcurrentChecks,
+    ...limits,
     onShed: (reason) => shed.push(reason),
   });
   return { server, verifier, shed };
@@ -102,8 +105,9 @@ const packageDefinition = protoLoader.loadSync('envoy/service/auth/v3/external_a
 // biome-ignore lint/suspicious/noExplicitAny: grpc-js package definitions are untyped trees.
 const authPkg = grpc.loadPackageDefinition(packageDefinition) as any;
 const AuthorizationClient = authPkg.envoy.service.auth.v3.Authorization as typeof grpc.Client;
-const serializeCheck = (packageDefinition['envoy.service.auth.v3.Authorization'] as grpc.ServiceDefinition)
-  .Check!.requestSerialize;
+const checkMethod = (packageDefinition['envoy.service.auth.v3.Authorization'] as grpc.ServiceDefinition)
+  .Check!;
+const serializeCheck = checkMethod.requestSerialize;
 
 interface CheckAnswer {
   readonly rpcCode: number;
@@ -161,11 +165,64 @@ function checkWithSpentDeadline(port: number): Promise<number> {
       if (status === undefined) reject(new Error('no grpc-status in the answer'));
       else resolve(Number(status));
     });
-    const message = serializeCheck(CHECK_REQUEST);
-    const frame = Buffer.alloc(5 + message.length);
-    frame.writeUInt32BE(message.length, 1);
-    message.copy(frame, 5);
-    stream.end(frame);
+    stream.end(checkFrame());
+  });
+}
+
+/** One Check as gRPC-over-HTTP/2 bytes: the 5-byte length prefix, then the message. */
+function checkFrame(): Buffer {
+  const message = serializeCheck(CHECK_REQUEST);
+  const frame = Buffer.alloc(5 + message.length);
+  frame.writeUInt32BE(message.length, 1);
+  message.copy(frame, 5);
+  return frame;
+}
+
+/** A raw HTTP/2 connection to the server, once the server's SETTINGS have arrived. */
+async function connectRaw(port: number): Promise<http2.ClientHttp2Session> {
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  await new Promise<void>((resolve, reject) => {
+    session.once('remoteSettings', () => resolve());
+    session.once('error', reject);
+  });
+  return session;
+}
+
+/** Sends one Check on `session`; resolves to its grpc-status and, when 0, the decision code. */
+function rawCheck(session: http2.ClientHttp2Session): Promise<CheckAnswer> {
+  return new Promise((resolve, reject) => {
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': CHECK_PATH,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
+    let status: string | undefined;
+    const chunks: Buffer[] = [];
+    const take = (headers: http2.IncomingHttpHeaders) => {
+      const value = headers['grpc-status'];
+      if (typeof value === 'string') status = value;
+    };
+    stream.on('response', take);
+    stream.on('trailers', take);
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('error', reject);
+    stream.on('close', () => {
+      if (status === undefined) return reject(new Error('no grpc-status in the answer'));
+      const rpcCode = Number(status);
+      if (rpcCode !== grpc.status.OK) return resolve({ rpcCode });
+      const body = Buffer.concat(chunks);
+      const response = checkMethod.responseDeserialize(body.subarray(5)) as { status?: { code?: number } };
+      resolve({ rpcCode, decision: response.status?.code ?? 0 });
+    });
+    stream.end(checkFrame());
+  });
+}
+
+/** Resolves when the server has acknowledged a PING: it has read every frame sent before it. */
+function pingRoundTrip(session: http2.ClientHttp2Session): Promise<void> {
+  return new Promise((resolve, reject) => {
+    session.ping((err) => (err ? reject(err) : resolve()));
   });
 }
 
@@ -181,7 +238,7 @@ describe('ext_authz gRPC server under overload', () => {
   });
 
   it('refuses a Check whose deadline has passed with DEADLINE_EXCEEDED, without verifying its token', async () => {
-    running = await startServer(16);
+    running = await startServer({ maxConcurrentChecks: 16 });
     const status = await checkWithSpentDeadline(running.server.port);
     assert.equal(status, grpc.status.DEADLINE_EXCEEDED);
     assert.equal(running.verifier.calls, 0, 'the token must not have been verified');
@@ -189,7 +246,7 @@ describe('ext_authz gRPC server under overload', () => {
   });
 
   it('sheds Checks above maxConcurrentChecks with UNAVAILABLE instead of queueing them', async () => {
-    running = await startServer(2);
+    running = await startServer({ maxConcurrentChecks: 2 });
     const client = new AuthorizationClient(
       `127.0.0.1:${running.server.port}`,
       grpc.credentials.createInsecure(),
@@ -213,7 +270,7 @@ describe('ext_authz gRPC server under overload', () => {
   });
 
   it('works on every Check when the limit is 0 (no limit)', async () => {
-    running = await startServer(0);
+    running = await startServer({ maxConcurrentChecks: 0 });
     running.verifier.open();
     const client = new AuthorizationClient(
       `127.0.0.1:${running.server.port}`,
@@ -223,5 +280,58 @@ describe('ext_authz gRPC server under overload', () => {
     const answers = await Promise.all(Array.from({ length: 20 }, () => check(client)));
     for (const answer of answers) assert.deepEqual(answer, { rpcCode: grpc.status.OK, decision: 0 });
     assert.deepEqual(running.shed, []);
+  });
+
+  // Issue #14: back-pressure before the work. Refusing a Check that already arrived costs
+  // almost what serving it does (the transport is most of a Check), so past the stream limit
+  // the client must hold further Checks itself, and the server must never see them.
+  it('announces authz.maxConcurrentStreams as SETTINGS_MAX_CONCURRENT_STREAMS', async () => {
+    running = await startServer({ maxConcurrentChecks: 0, maxConcurrentStreams: 3 });
+    const session = await connectRaw(running.server.port);
+    try {
+      assert.equal(session.remoteSettings.maxConcurrentStreams, 3);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('past the stream limit, further Checks wait on the client and are answered once streams free', async () => {
+    running = await startServer({ maxConcurrentChecks: 0, maxConcurrentStreams: 2 });
+    const { verifier } = running;
+    const session = await connectRaw(running.server.port);
+    try {
+      const answers = Array.from({ length: 5 }, () => rawCheck(session));
+      await until('two Checks waiting on the verifier', () => verifier.calls === 2);
+      // The server has read everything the client sent before these PINGs: had the client sent
+      // the other three Checks, they would have reached the verifier (see the next test).
+      await pingRoundTrip(session);
+      await pingRoundTrip(session);
+      assert.equal(verifier.calls, 2, 'the server must never hold more Checks than the stream limit');
+      assert.deepEqual(running.shed, [], 'waiting Checks are held by the client, not shed by the server');
+
+      verifier.open();
+      for (const answer of await Promise.all(answers)) {
+        assert.deepEqual(answer, { rpcCode: grpc.status.OK, decision: 0 });
+      }
+      assert.equal(verifier.calls, 5);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('without a stream limit, every Check sent reaches the server at once (the control for the test above)', async () => {
+    running = await startServer({ maxConcurrentChecks: 0 });
+    const { verifier } = running;
+    const session = await connectRaw(running.server.port);
+    try {
+      const answers = Array.from({ length: 5 }, () => rawCheck(session));
+      await until('five Checks waiting on the verifier', () => verifier.calls === 5);
+      verifier.open();
+      for (const answer of await Promise.all(answers)) {
+        assert.deepEqual(answer, { rpcCode: grpc.status.OK, decision: 0 });
+      }
+    } finally {
+      session.close();
+    }
   });
 });

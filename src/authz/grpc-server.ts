@@ -91,6 +91,11 @@ export interface GrpcServerHandle {
 export interface GrpcServerOptions {
   /** Checks being worked on at once; above it a Check is refused with UNAVAILABLE. 0: no limit. */
   readonly maxConcurrentChecks: number;
+  /**
+   * SETTINGS_MAX_CONCURRENT_STREAMS announced to every client connection (Checks and health
+   * calls open on it at once); unset or 0: no limit (grpc-js's default).
+   */
+  readonly maxConcurrentStreams?: number;
   /** Called for every Check refused before any work. */
   readonly onShed?: (reason: ShedReason) => void;
 }
@@ -112,6 +117,10 @@ export async function startGrpcServer(
   const server = new grpc.Server({
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.max_receive_message_length': 1024 * 1024,
+    // Back-pressure before the work (issue #14): past the stream limit the client holds
+    // further Checks, and one that times out there costs us nothing (no RST_STREAM). Off by
+    // default: see authz.maxConcurrentStreams in config/schema.ts for Node's caveat.
+    ...(options.maxConcurrentStreams ? { 'grpc.max_concurrent_streams': options.maxConcurrentStreams } : {}),
   });
 
   const limit = new InFlightLimit(options.maxConcurrentChecks);

@@ -130,6 +130,16 @@ export const configSchema = z
          * (Envoy answers its status_on_error) instead of queueing. 0: no limit.
          */
         maxConcurrentChecks: z.number().int().min(0).default(1024),
+        /**
+         * HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS of the gRPC listener: calls one client
+         * connection may have open at once; past it the client (Envoy, grpc-go) holds further
+         * Checks on its side. 0: no limit (grpc-js's default). Off by default: Node counts a
+         * finished stream until a later event-loop turn, so near the limit on a busy process
+         * it refuses streams the client may open (RST_STREAM ENHANCE_YOUR_CALM) and, after 100
+         * of them, closes the connection (bench/findings.md, issue #14). In production Envoy's
+         * circuit breaker on the authz cluster bounds the Checks in flight instead.
+         */
+        maxConcurrentStreams: z.number().int().min(0).default(0),
       })
       .strict()
       .prefault({}),

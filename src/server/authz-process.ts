@@ -94,6 +94,7 @@ export async function startAuthz(
     ready,
     {
       maxConcurrentChecks: config.authz.maxConcurrentChecks,
+      maxConcurrentStreams: config.authz.maxConcurrentStreams,
       onShed: (reason) => metrics.shed.labels('authz', reason).inc(),
     },
   );
