@@ -27,6 +27,8 @@ const ALG_LABEL: Record<Alg, string> = { RS256: 'RS256 (RSA 2048)', ES256: 'ES25
 const FLOOR_SCRIPT = join(REPO_ROOT, 'bench', 'harness', 'jose-verify-floor.ts');
 /** In-flight verifications of the floor: one at a time, and as many as the saturation runs keep. */
 const FLOOR_CONCURRENCY = [1, 64] as const;
+/** Seconds per floor run: a loop of jwtVerify in one process settles within a second or two. */
+const FLOOR_SEC = 5;
 
 interface TollgateRun extends LoadResult {
   readonly cpuSec: number;
@@ -120,6 +122,7 @@ async function run(ctx: BenchContext): Promise<PartResult> {
   const { settings } = ctx;
   const fx = await ctx.fixtures();
   const poolSize = settings.tokenPoolSize;
+  const floorSec = Math.min(FLOOR_SEC, settings.durationSec);
 
   // RS256: the shared fresh pool (12,000 distinct tokens). ES256: a pool of the same size
   // signed with the issuer's P-256 key. Both larger than Tollgate's 10,000-entry cache.
@@ -197,7 +200,7 @@ async function run(ctx: BenchContext): Promise<PartResult> {
       await waitForIdle(tollgate.proc.pid);
       for (const alg of order) {
         for (const concurrency of FLOOR_CONCURRENCY) {
-          const f = await measureFloor(ctx, floorInputs[alg], settings.durationSec, concurrency);
+          const f = await measureFloor(ctx, floorInputs[alg], floorSec, concurrency);
           floor[alg].push(f);
           ctx.log(
             `  jose.jwtVerify ${alg}, ${concurrency} in flight: ${rps(f.perSec)}/s, ${rps(f.perCpuSec)} per CPU-s`,
@@ -229,7 +232,7 @@ async function run(ctx: BenchContext): Promise<PartResult> {
         'verifications per CPU-second = Checks ÷ those CPU-seconds, the rate one fully used core would give.',
       'Floor: jose.jwtVerify alone (bench/harness/jose-verify-floor.ts: same jose, same options as Tollgate’s ' +
         'verifier, the JWKS in memory, no gRPC, no cache), one process with the shipped Node flags on the server ' +
-        `core, ${FLOOR_CONCURRENCY.join(' and ')} verifications in flight, ${settings.durationSec} s each, per repeat.`,
+        `core, ${FLOOR_CONCURRENCY.join(' and ')} verifications in flight, ${floorSec} s each, per repeat.`,
       'Reference: the same Tollgate, closed loop on one repeated token (every Check a cache hit), once per repeat: ' +
         'a cold Check’s CPU minus a cached one’s is what the verification adds.',
       'min / median / max over the repeats; a run with errors or denials makes its row failed.',
