@@ -132,6 +132,16 @@ export async function measureOpaJwtCache(
   tokens: TokenFixture,
 ): Promise<OpaJwtCacheResult> {
   const expiryRespected = await probeExpiry(cacheOn.grpcTarget, tokens);
+  // The hit share is a steady-state figure: the cache-on OPA must have gone round the fresh
+  // pool at least once and a half before it is measured (a quick run's matrix may not have).
+  const pool = (await ctx.fixtures()).checkPools.fresh;
+  while (pool.sentTo(cacheOn.grpcTarget) < pool.size * 1.5) {
+    await loadCheck(ctx, cacheOn, 'fresh', {
+      rps: null,
+      durationSec: ctx.settings.durationSec,
+      concurrency: ctx.settings.saturationConcurrency,
+    });
+  }
   const on: number[] = [];
   const off: number[] = [];
   const one: number[] = [];

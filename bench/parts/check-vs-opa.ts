@@ -250,7 +250,9 @@ function render(result: PartResult): string {
           ],
         ],
       )}\n\nFresh-token Checks OPA answered from its cache: ${spreadCell(rawSpread(cache.freshHitRatio), pct)} ` +
-        `(from the CPU figures; a model of its eviction over the same round robin: ${pct(cache.modelHitRatio)}); ` +
+        '(from the CPU figures, which resolve it only on a quiet machine: a figure outside 0–100% means the ' +
+        'three readings were within each other’s noise; a verification is a small part of OPA’s CPU per Check) ' +
+        `— a model of its eviction over the same round robin, steady state: ${pct(cache.modelHitRatio)}. ` +
         `Tollgate's LRU: none (part 1). A cached token past its exp: ${cache.expiryRespected ? 'denied (exp is checked on hits)' : '**allowed**'}.`,
     );
   }
