@@ -6,6 +6,7 @@ import { overload } from './parts/overload.ts';
 import { restDataPath } from './parts/rest-data-path.ts';
 import { sessionsAtScale } from './parts/sessions-at-scale.ts';
 import { throughEnvoy } from './parts/through-envoy.ts';
+import { verifyRate } from './parts/verify-rate.ts';
 
 /**
  * Every benchmark part, in the order `make bench` runs them and BENCHMARKS.md shows them.
@@ -19,4 +20,5 @@ export const PARTS: readonly BenchPart[] = [
   throughEnvoy,
   restDataPath,
   sessionsAtScale,
+  verifyRate,
 ];

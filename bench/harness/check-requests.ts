@@ -77,6 +77,8 @@ export interface RequestPool {
   jsonFileFor(server: string): string;
   /** Moves `server`'s position on by the requests it was sent. */
   advance(server: string, sent: number): void;
+  /** Requests `server` was sent from this pool in all (the sum of `advance`). */
+  sentTo(server: string): number;
 }
 
 export function createRequestPool(basePath: string, tokens: readonly string[]): RequestPool {
@@ -91,6 +93,7 @@ export function createRequestPool(basePath: string, tokens: readonly string[]): 
   const binaryFile = `${basePath}.bin`;
   writeFileSync(binaryFile, Buffer.concat(frames));
   const positions = new Map<string, number>();
+  const totals = new Map<string, number>();
   const positionOf = (server: string) => positions.get(server) ?? 0;
   return {
     size: requests.length,
@@ -104,6 +107,8 @@ export function createRequestPool(basePath: string, tokens: readonly string[]): 
     },
     advance(server, sent) {
       positions.set(server, (positionOf(server) + sent) % requests.length);
+      totals.set(server, (totals.get(server) ?? 0) + sent);
     },
+    sentTo: (server) => totals.get(server) ?? 0,
   };
 }

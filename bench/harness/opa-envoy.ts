@@ -14,7 +14,7 @@ import { AUDIENCE } from './token-fixture.ts';
  * Decision logs stay off (OPA's default); telemetry is disabled (no traffic off the machine).
  */
 
-const POLICY = join(import.meta.dirname, '..', 'opa', 'policy.rego');
+export const POLICY = join(import.meta.dirname, '..', 'opa', 'policy.rego');
 
 export interface OpaEnvoy {
   readonly proc: ServerProcess;
@@ -29,10 +29,34 @@ export interface OpaOptions {
   readonly jwksJson: string;
   readonly acl: AclTable;
   readonly cpu: string | null;
+  /** Entries of the io.jwt inter-query cache; 0 leaves it off (OPA's default). Default 10,000. */
+  readonly jwtCacheEntries?: number;
+}
+
+/** The io.jwt cache size part 2's OPA runs with: Tollgate's default verified-token cache size. */
+export const OPA_JWT_CACHE_ENTRIES = 10000;
+
+/** The policy's data document (issuer, audience, JWKS, ACL table) as OPA reads it, at `file`. */
+export function writeOpaData(
+  file: string,
+  options: Pick<OpaOptions, 'issuerUrl' | 'jwksJson' | 'acl'>,
+): void {
+  writeFileSync(
+    file,
+    JSON.stringify({
+      tollgate: {
+        issuer: options.issuerUrl,
+        audience: AUDIENCE,
+        jwks: options.jwksJson,
+        acl: opaAclData(options.acl),
+      },
+    }),
+  );
 }
 
 export async function startOpaEnvoy(options: OpaOptions): Promise<OpaEnvoy> {
   const ports = await freePorts(['grpc', 'http', 'diagnostic'] as const);
+  const jwtCacheEntries = options.jwtCacheEntries ?? OPA_JWT_CACHE_ENTRIES;
   const configFile = join(options.dir, `${options.name}-config.yaml`);
   const dataFile = join(options.dir, `${options.name}-data.json`);
   writeFileSync(
@@ -47,22 +71,16 @@ export async function startOpaEnvoy(options: OpaOptions): Promise<OpaEnvoy> {
           'skip-request-body-parse': true,
         },
       },
-      caching: {
-        inter_query_builtin_value_cache: { named: { io_jwt: { max_num_entries: 10000 } } },
-      },
+      ...(jwtCacheEntries > 0
+        ? {
+            caching: {
+              inter_query_builtin_value_cache: { named: { io_jwt: { max_num_entries: jwtCacheEntries } } },
+            },
+          }
+        : {}),
     }),
   );
-  writeFileSync(
-    dataFile,
-    JSON.stringify({
-      tollgate: {
-        issuer: options.issuerUrl,
-        audience: AUDIENCE,
-        jwks: options.jwksJson,
-        acl: opaAclData(options.acl),
-      },
-    }),
-  );
+  writeOpaData(dataFile, options);
   const proc = startProcess({
     name: options.name,
     command: options.bin,

@@ -132,6 +132,18 @@ function cpuTicks(pid: number): number | null {
   }
 }
 
+/** Clock ticks per second of /proc/<pid>/stat's CPU times (USER_HZ; 100 on every Linux seen). */
+const CLOCK_TICKS_PER_SEC = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/**
+ * CPU-seconds (user + system, every thread) a process has used so far; null once it is gone.
+ * The difference of two readings is what the process spent in between, on whichever cores.
+ */
+export function cpuSeconds(pid: number): number | null {
+  const ticks = cpuTicks(pid);
+  return ticks === null ? null : ticks / CLOCK_TICKS_PER_SEC;
+}
+
 /**
  * Waits until `pid` is idle: under 2 clock ticks (typically 20 ms) of CPU in a 250 ms window.
  * A server left with a backlog by an overloaded run (an open-loop generator keeps sending)

@@ -76,6 +76,6 @@ function chooseSettings(
         warmupSec: 5,
         checkRates: [1000, 2500, 5000, 7500],
         envoyRates: [500, 1000, 2000],
-        sessionSteps: [100, 1000],
+        sessionSteps: [100, 1000, 10000],
       };
 }

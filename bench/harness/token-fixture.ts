@@ -1,4 +1,4 @@
-import { DevIssuer } from '../../src/dev/issuer.ts';
+import { DevIssuer, type SigningAlg } from '../../src/dev/issuer.ts';
 import { freePort } from './ports.ts';
 
 /**
@@ -10,7 +10,9 @@ import { freePort } from './ports.ts';
  *             request pays a signature check;
  *  - invalid: the fresh tokens with another token's signature spliced on: well formed, known
  *             kid, valid claims, wrong signature, so each costs a full verification.
- * RS256 throughout: the default of most IdPs (Keycloak, Entra ID, Auth0, Okta).
+ * RS256 throughout: the default of most IdPs (Keycloak, Entra ID, Auth0, Okta). The issuer
+ * holds an ES256 key too (generated at start, in memory only, like the RSA-2048 one), and
+ * `mintPool` signs a pool with it where a part compares the two (verify-rate).
  */
 
 export const AUDIENCE = 'kafka';
@@ -41,8 +43,7 @@ export async function createTokenFixture(poolSize: number): Promise<TokenFixture
   await issuer.start();
   const started = performance.now();
   const cached = await issuer.mint(PRINCIPAL);
-  const fresh: string[] = [];
-  for (let i = 0; i < poolSize; i++) fresh.push(await issuer.mint(PRINCIPAL));
+  const fresh = await mintPool(issuer, 'RS256', poolSize);
   const invalid = fresh.map((token, i) => {
     const other = fresh[(i + 1) % fresh.length]!;
     return `${token.slice(0, token.lastIndexOf('.'))}${other.slice(other.lastIndexOf('.'))}`;
@@ -56,4 +57,11 @@ export async function createTokenFixture(poolSize: number): Promise<TokenFixture
     jwksJson: JSON.stringify(issuer.jwks()),
     mintSec: (performance.now() - started) / 1000,
   };
+}
+
+/** `count` distinct valid tokens for `alice` (distinct jti) signed with the issuer's `alg` key. */
+export async function mintPool(issuer: DevIssuer, alg: SigningAlg, count: number): Promise<string[]> {
+  const tokens: string[] = [];
+  for (let i = 0; i < count; i++) tokens.push(await issuer.mint(PRINCIPAL, { alg }));
+  return tokens;
 }

@@ -13,3 +13,7 @@ bench: bench-deps ## run every benchmark part, writes bench/results and BENCHMAR
 .PHONY: bench-quick
 bench-quick: bench-deps ## every benchmark part in quick mode (a few minutes each)
 	$(NODE) $(ROOT)/bench/run.ts --quick $(BENCH_ARGS)
+
+.PHONY: bench-opa-profile
+bench-opa-profile: bench-deps ## profile part 2's Rego policy (opa eval --profile) into bench/opa/profile.md
+	$(NODE) $(ROOT)/bench/opa/profile.ts

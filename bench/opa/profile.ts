@@ -1,0 +1,125 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { createAclTable } from '../harness/acl-fixture.ts';
+import { BENCH_ROUTES, checkRequest } from '../harness/check-requests.ts';
+import { toolPaths } from '../harness/context.ts';
+import { POLICY, writeOpaData } from '../harness/opa-envoy.ts';
+import { benchSettings } from '../harness/settings.ts';
+import { createTokenFixture } from '../harness/token-fixture.ts';
+import { REPO_ROOT } from '../harness/tollgate-authz.ts';
+
+/**
+ * Profiles bench/opa/policy.rego with `opa eval --profile` on the benchmark's own input: the
+ * ACL table of part 2 (the same tenants), a valid RS256 token of the benchmark's issuer, and
+ * each benchmark route as opa-envoy-plugin hands it to the policy (the CheckRequest as JSON
+ * plus `parsed_path` and `parsed_query`). Writes bench/opa/profile.md: per route, the eval
+ * metrics and the expressions that took the most time. `opa eval` has no inter-query cache, so
+ * every evaluation verifies the token's signature: the fresh-token case.
+ *
+ * Run: `node bench/opa/profile.ts` (after `make bench-deps`).
+ */
+
+const COUNT = 200;
+const OUT = join(import.meta.dirname, 'profile.md');
+
+/** What opa-envoy-plugin adds to the CheckRequest: the path split on "/", and the query. */
+function pluginInput(request: Record<string, unknown>, path: string): Record<string, unknown> {
+  const [pathPart = '', query = ''] = path.split('?');
+  const parsedQuery: Record<string, string[]> = {};
+  for (const [key, value] of new URLSearchParams(query))
+    parsedQuery[key] = [...(parsedQuery[key] ?? []), value];
+  return { ...request, parsed_path: pathPart.split('/').filter((s) => s !== ''), parsed_query: parsedQuery };
+}
+
+function opa(args: readonly string[]): string {
+  // From the repository root with a relative policy path, so the profile names bench/opa/policy.rego.
+  const out = spawnSync(toolPaths().opa, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20, cwd: REPO_ROOT });
+  if (out.status !== 0)
+    throw new Error(`opa ${args[0]} exited with ${out.status}: ${out.stderr.slice(0, 800)}`);
+  return out.stdout;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-opa-profile-'));
+  const tokens = await createTokenFixture(1);
+  try {
+    const dataFile = join(dir, 'data.json');
+    writeOpaData(dataFile, {
+      issuerUrl: tokens.issuerUrl,
+      jwksJson: tokens.jwksJson,
+      acl: createAclTable(benchSettings(false).aclTenants),
+    });
+    // How often one decision calls io.jwt.decode_verify: the policy with a print() before it.
+    const anchor = '\t[valid, header, claims] := io.jwt.decode_verify(';
+    const policy = readFileSync(POLICY, 'utf8');
+    if (!policy.includes(anchor))
+      throw new Error('policy.rego: the decode_verify line moved; update the anchor');
+    const printing = join(dir, 'policy-print.rego');
+    writeFileSync(printing, policy.replace(anchor, `\tprint("decode_verify")\n${anchor}`));
+    const sections: string[] = [];
+    const verifyCalls: string[] = [];
+    for (const route of BENCH_ROUTES) {
+      const inputFile = join(dir, 'input.json');
+      writeFileSync(
+        inputFile,
+        JSON.stringify(pluginInput(checkRequest(route, tokens.fresh[0]!), route.path)),
+      );
+      const common = ['-d', relative(REPO_ROOT, POLICY), '-d', dataFile, '-i', inputFile];
+      const printed = spawnSync(
+        toolPaths().opa,
+        ['eval', '-d', printing, '-d', dataFile, '-i', inputFile, 'data.tollgate.authz.result'],
+        { encoding: 'utf8' },
+      );
+      verifyCalls.push(
+        `${route.method} ${route.path.split('?')[0]}: ${printed.stderr.split('decode_verify').length - 1}`,
+      );
+      const result = JSON.parse(opa(['eval', ...common, '--format', 'json', 'data.tollgate.authz.result']));
+      const allowed = result.result?.[0]?.expressions?.[0]?.value?.allowed;
+      if (allowed !== true)
+        throw new Error(`${route.method} ${route.path}: the policy did not allow the valid token`);
+      const profile = opa([
+        'eval',
+        ...common,
+        '--profile',
+        '--profile-limit',
+        '12',
+        '--profile-sort',
+        'total_time_ns',
+        '--count',
+        String(COUNT),
+        '--format',
+        'pretty',
+        'data.tollgate.authz.result',
+      ]);
+      // The first block is the decision itself; the tables after it are what we keep.
+      const tables = profile.slice(profile.indexOf('┌'));
+      sections.push(
+        `## \`${route.method} ${route.path}\` (${route.needs})\n\n\`\`\`\n${tables.trimEnd()}\n\`\`\``,
+      );
+    }
+    const version = opa(['version']).split('\n')[0];
+    writeFileSync(
+      OUT,
+      `# Profile of bench/opa/policy.rego\n\n` +
+        'Generated by `node bench/opa/profile.ts` (do not edit by hand): `opa eval --profile --count ' +
+        `${COUNT}\` (${version}, opa-envoy-plugin's build) on part 2's input: the same ACL table ` +
+        `(${benchSettings(false).aclTenants} tenants), a valid RS256 token, each route as opa-envoy-plugin ` +
+        'passes it (CheckRequest JSON, `parsed_path`, `parsed_query`). `opa eval` keeps no inter-query cache, ' +
+        'so each evaluation verifies the signature, as for a token OPA has not seen. Times are of one ' +
+        'machine shared with other work: read the proportions, not the absolute figures.\n\n' +
+        `Calls of io.jwt.decode_verify per decision (the policy with a print() before it): ${verifyCalls.join('; ')}.\n\n` +
+        `${sections.join('\n\n')}\n`,
+    );
+    process.stdout.write(`wrote ${OUT}\n`);
+  } finally {
+    await tokens.issuer.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`opa profile: ${(err as Error).stack ?? err}\n`);
+  process.exitCode = 1;
+});
