@@ -2,6 +2,7 @@ import type { BenchPart } from './harness/results.ts';
 import { checkIsolation } from './parts/check-isolation.ts';
 import { checkScale } from './parts/check-scale.ts';
 import { checkVsOpa } from './parts/check-vs-opa.ts';
+import { karapacePeer } from './parts/karapace-peer.ts';
 import { overload } from './parts/overload.ts';
 import { restDataPath } from './parts/rest-data-path.ts';
 import { sessionsAtScale } from './parts/sessions-at-scale.ts';
@@ -21,4 +22,5 @@ export const PARTS: readonly BenchPart[] = [
   restDataPath,
   sessionsAtScale,
   verifyRate,
+  karapacePeer,
 ];

@@ -11,7 +11,8 @@ import kafkajs from 'kafkajs';
  *  - http-produce:  POST the same body (a batch of records) to a REST proxy, keep-alive HTTP/1.1.
  *  - kafka-produce: producer.send() of the same batch with kafkajs, straight to the broker, with
  *                   the settings of Tollgate's session producer (src/kafka/session.ts).
- *  - http-consume:  one consumer instance (Confluent REST v2, binary), GET records until `records`.
+ *  - http-consume:  one consumer instance (Confluent REST v2, binary or json) per principal, GET
+ *                   records until together they have `records`.
  *  - kafka-consume: one kafkajs consumer from the beginning until `records`.
  */
 
@@ -21,6 +22,11 @@ interface HttpProduce {
   readonly headers: Record<string, string>;
   /** A file holding the request body (a batch of 100 is larger than one argv string may be). */
   readonly bodyFile: string;
+  /**
+   * Authorization header values taken in turn, request by request (many principals); absent:
+   * `headers` alone.
+   */
+  readonly authorizations?: readonly string[];
   readonly concurrency: number;
   readonly durationSec: number;
   readonly maxRequests: number;
@@ -47,6 +53,14 @@ interface HttpConsume {
   readonly records: number;
   readonly timeoutSec: number;
   readonly maxBytes: number;
+  /** Embedded format of the consumer (default binary). */
+  readonly format?: 'binary' | 'json';
+  /**
+   * One consumer per value, each with this Authorization header and its own group
+   * (`group-<i>`), all reading at once; together they stop at `records`. Absent: one consumer
+   * with `headers`.
+   */
+  readonly authorizations?: readonly string[];
 }
 
 interface KafkaConsume {
@@ -71,7 +85,14 @@ export interface LoaderResult {
   readonly records: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** CPU time (user + system) this loader process spent in the measured interval. */
+  readonly cpuSec: number;
   readonly firstError?: string;
+}
+
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
 }
 
 function pct(sorted: Float64Array, q: number): number {
@@ -115,7 +136,7 @@ async function closedLoop(
   durationSec: number,
   maxRequests: number,
   recordsPerRequest: number,
-  send: () => Promise<number>,
+  send: (index: number) => Promise<number>,
 ): Promise<LoaderResult> {
   const latencies = new Float64Array(maxRequests);
   const statuses: Record<string, number> = {};
@@ -123,14 +144,15 @@ async function closedLoop(
   let ok = 0;
   let errors = 0;
   let firstError: string | undefined;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const deadline = t0 + durationSec * 1000;
   const worker = async () => {
     while (started < maxRequests && performance.now() < deadline) {
-      started++;
+      const index = started++;
       const t = performance.now();
       try {
-        const status = await send();
+        const status = await send(index);
         statuses[status] = (statuses[status] ?? 0) + 1;
         if (status >= 200 && status < 300) latencies[ok++] = performance.now() - t;
         else errors++;
@@ -143,6 +165,7 @@ async function closedLoop(
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - t0) / 1000;
+  const cpuSec = cpuSince(cpu0);
   const sorted = latencies.subarray(0, ok).sort();
   return {
     requests: ok,
@@ -152,6 +175,7 @@ async function closedLoop(
     records: ok * recordsPerRequest,
     p50Ms: pct(sorted, 0.5),
     p99Ms: pct(sorted, 0.99),
+    cpuSec,
     firstError,
   };
 }
@@ -165,10 +189,19 @@ async function httpProduce(spec: HttpProduce): Promise<LoaderResult> {
   const url = new URL(spec.url);
   const body = readFileSync(spec.bodyFile, 'utf8');
   const records = (JSON.parse(body) as { records: unknown[] }).records.length;
-  const result = await closedLoop(spec.concurrency, spec.durationSec, spec.maxRequests, records, async () => {
-    const res = await httpCall(agent, url, 'POST', spec.headers, body, 30000);
-    return res.status;
-  });
+  const auth = spec.authorizations ?? [];
+  const headerSets =
+    auth.length === 0 ? [spec.headers] : auth.map((authorization) => ({ ...spec.headers, authorization }));
+  const result = await closedLoop(
+    spec.concurrency,
+    spec.durationSec,
+    spec.maxRequests,
+    records,
+    async (index) => {
+      const res = await httpCall(agent, url, 'POST', headerSets[index % headerSets.length]!, body, 30000);
+      return res.status;
+    },
+  );
   agent.destroy();
   return result;
 }
@@ -200,18 +233,36 @@ async function kafkaProduce(spec: KafkaProduce): Promise<LoaderResult> {
   }
 }
 
-async function httpConsume(spec: HttpConsume): Promise<LoaderResult> {
+interface ConsumerRun {
+  readonly latencies: number[];
+  readonly statuses: Record<string, number>;
+  records: number;
+  errors: number;
+  firstError?: string;
+  /** When the first non-empty fetch was sent, and when the last one answered (0: none). */
+  t0: number;
+  tEnd: number;
+}
+
+/** One REST consumer instance: create, subscribe, GET records until `target`, delete. */
+async function consumeAs(
+  spec: HttpConsume,
+  headers: Record<string, string>,
+  group: string,
+  target: number,
+): Promise<ConsumerRun> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const base = spec.baseUrl;
-  const json = { ...spec.headers, 'content-type': 'application/vnd.kafka.v2+json' };
+  const format = spec.format ?? 'binary';
+  const json = { ...headers, 'content-type': 'application/vnd.kafka.v2+json' };
   const created = await httpCall(
     agent,
-    new URL(`${base}/consumers/${spec.group}`),
+    new URL(`${base}/consumers/${group}`),
     'POST',
     json,
     JSON.stringify({
       name: 'c1',
-      format: 'binary',
+      format,
       'auto.offset.reset': 'earliest',
       'enable.auto.commit': false,
     }),
@@ -219,7 +270,7 @@ async function httpConsume(spec: HttpConsume): Promise<LoaderResult> {
   );
   if (created.status !== 200)
     throw new Error(`create consumer: ${created.status} ${created.text.slice(0, 200)}`);
-  const instance = `${base}/consumers/${spec.group}/instances/c1`;
+  const instance = `${base}/consumers/${group}/instances/c1`;
   const sub = await httpCall(
     agent,
     new URL(`${instance}/subscription`),
@@ -231,54 +282,77 @@ async function httpConsume(spec: HttpConsume): Promise<LoaderResult> {
   if (sub.status !== 204 && sub.status !== 200)
     throw new Error(`subscribe: ${sub.status} ${sub.text.slice(0, 200)}`);
   const fetchUrl = new URL(`${instance}/records?timeout=1000&max_bytes=${spec.maxBytes}`);
-  const accept = { ...spec.headers, accept: 'application/vnd.kafka.binary.v2+json' };
-  const latencies: number[] = [];
-  const statuses: Record<string, number> = {};
-  let records = 0;
-  let errors = 0;
-  let firstError: string | undefined;
+  const accept = { ...headers, accept: `application/vnd.kafka.${format}.v2+json` };
+  const run: ConsumerRun = { latencies: [], statuses: {}, records: 0, errors: 0, t0: 0, tEnd: 0 };
   // The clock starts at the first fetch that returns records: group join and the first
   // assignment are a per-consumer constant, not throughput.
-  let t0 = 0;
   const hardDeadline = performance.now() + spec.timeoutSec * 1000;
-  while (records < spec.records && performance.now() < hardDeadline) {
+  while (run.records < target && performance.now() < hardDeadline) {
     const t = performance.now();
     try {
       const res = await httpCall(agent, fetchUrl, 'GET', accept, null, 30000);
-      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+      run.statuses[res.status] = (run.statuses[res.status] ?? 0) + 1;
       if (res.status !== 200) {
-        errors++;
-        firstError ??= `${res.status} ${res.text.slice(0, 200)}`;
+        run.errors++;
+        run.firstError ??= `${res.status} ${res.text.slice(0, 200)}`;
         continue;
       }
       const got = (JSON.parse(res.text) as unknown[]).length;
-      if (got > 0 && t0 === 0) t0 = t;
-      if (t0 > 0) {
-        records += got;
-        latencies.push(performance.now() - t);
+      if (got > 0 && run.t0 === 0) run.t0 = t;
+      if (run.t0 > 0) {
+        run.records += got;
+        run.tEnd = performance.now();
+        run.latencies.push(run.tEnd - t);
       }
     } catch (err) {
-      errors++;
-      firstError ??= (err as Error).message;
+      run.errors++;
+      run.firstError ??= (err as Error).message;
     }
   }
-  const seconds = t0 === 0 ? 0 : (performance.now() - t0) / 1000;
+  if (run.records < target) {
+    run.errors++;
+    run.firstError ??= `${run.records} of ${target} records within ${spec.timeoutSec} s`;
+  }
   await httpCall(agent, new URL(instance), 'DELETE', json, null, 30000).catch(() => {});
   agent.destroy();
-  const sorted = Float64Array.from(latencies).sort();
+  return run;
+}
+
+async function httpConsume(spec: HttpConsume): Promise<LoaderResult> {
+  const cpu0 = process.cpuUsage();
+  const auth = spec.authorizations ?? [];
+  const consumers =
+    auth.length === 0
+      ? [{ headers: spec.headers, group: spec.group }]
+      : auth.map((authorization, i) => ({
+          headers: { ...spec.headers, authorization },
+          group: `${spec.group}-${i}`,
+        }));
+  const target = Math.ceil(spec.records / consumers.length);
+  const runs = await Promise.all(consumers.map((c) => consumeAs(spec, c.headers, c.group, target)));
+  const started = runs.filter((r) => r.t0 > 0);
+  const t0 = Math.min(...started.map((r) => r.t0));
+  const tEnd = Math.max(...started.map((r) => r.tEnd));
+  const statuses: Record<string, number> = {};
+  for (const r of runs)
+    for (const [status, count] of Object.entries(r.statuses))
+      statuses[status] = (statuses[status] ?? 0) + count;
+  const sorted = Float64Array.from(runs.flatMap((r) => r.latencies)).sort();
   return {
-    requests: latencies.length,
-    errors,
+    requests: sorted.length,
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
     statuses,
-    seconds,
-    records,
+    seconds: started.length === 0 ? 0 : (tEnd - t0) / 1000,
+    records: runs.reduce((sum, r) => sum + r.records, 0),
     p50Ms: pct(sorted, 0.5),
     p99Ms: pct(sorted, 0.99),
-    firstError,
+    cpuSec: cpuSince(cpu0),
+    firstError: runs.find((r) => r.firstError !== undefined)?.firstError,
   };
 }
 
 async function kafkaConsume(spec: KafkaConsume): Promise<LoaderResult> {
+  const cpu0 = process.cpuUsage();
   const kafka = new kafkajs.Kafka({
     clientId: 'tollgate-bench-direct',
     brokers: spec.brokers,
@@ -317,6 +391,7 @@ async function kafkaConsume(spec: KafkaConsume): Promise<LoaderResult> {
     records,
     p50Ms: Number.NaN,
     p99Ms: Number.NaN,
+    cpuSec: cpuSince(cpu0),
   };
 }
 
