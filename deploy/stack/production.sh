@@ -114,8 +114,9 @@ start_kafka_node() { # node id; starts it and waits for its client port, formatt
   mapfile -t opts < <(kafka_java_opts "$n")
   if [ ! -f "$dir/data/meta.properties" ]; then
     [ -f "$STACK_DIR/kafka-cluster-id" ] || head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22 >"$STACK_DIR/kafka-cluster-id"
+    # "--cluster-id=": a random id starts with "-" one time in 64, and "-t -x..." parses as a flag.
     java "${opts[@]}" -cp "$TOOLS/kafka/libs/*" kafka.tools.StorageTool format \
-      -t "$(cat "$STACK_DIR/kafka-cluster-id")" -c "$dir/server.properties" >>"$LOGS/$part.log" 2>&1 \
+      "--cluster-id=$(cat "$STACK_DIR/kafka-cluster-id")" -c "$dir/server.properties" >>"$LOGS/$part.log" 2>&1 \
       || { tail_log "$part"; die "$part: storage format failed"; }
   fi
   # nice: a JVM starting during a rolling restart takes both cores of a small machine for tens

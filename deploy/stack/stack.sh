@@ -194,8 +194,9 @@ up_kafka() {
   )
   if [ ! -f "$STACK_DIR/kafka/data/meta.properties" ]; then
     say "formatting Kafka storage (KRaft)"
+    # "--cluster-id=": a random id starts with "-" one time in 64, and "-t -x..." parses as a flag.
     java "${java_opts[@]}" -cp "$TOOLS/kafka/libs/*" kafka.tools.StorageTool format \
-      -t "$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22)" \
+      "--cluster-id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22)" \
       -c "$STACK_DIR/kafka/server.properties" >>"$LOGS/kafka.log" 2>&1 \
       || { tail_log kafka; die "kafka: storage format failed"; }
   fi
