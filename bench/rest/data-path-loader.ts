@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import kafkajs from 'kafkajs';
+import { treesCpuSec } from './cpu-time.ts';
 
 /**
  * Part 4's load generator, run as its own process (on the load-generator CPU) so the three
@@ -8,31 +8,47 @@ import kafkajs from 'kafkajs';
  * result. Closed loop: `concurrency` clients each send their next request when the previous one
  * answered. Bounded by `maxRequests` and `durationSec`; consumption by `records` and `timeoutSec`.
  *
- *  - http-produce:  POST the same body (a batch of records) to a REST proxy, keep-alive HTTP/1.1.
+ *  - http-produce:  POST the same body (a batch of records) to a REST proxy, keep-alive HTTP/1.1;
+ *                   client i sends with token i mod n, so n principals produce at once.
  *  - kafka-produce: producer.send() of the same batch with kafkajs, straight to the broker, with
- *                   the settings of Tollgate's session producer (src/kafka/session.ts).
+ *                   the settings of Tollgate's session producer (src/kafka/session.ts); one
+ *                   producer (own connection, own token) per principal, client i on producer i mod n.
  *  - http-consume:  one consumer instance (Confluent REST v2, binary), GET records until `records`.
  *  - kafka-consume: one kafkajs consumer from the beginning until `records`.
+ *
+ * CPU: over the measured window the loader reads its own CPU time (process.cpuUsage, every
+ * thread) and that of each process tree in `watch` (the servers on the request path, from
+ * /proc), so the runner can report records per CPU-second of the whole path.
  */
 
-interface HttpProduce {
+/** The produced records: `batch` values of `recordBytes` bytes, keys `key-000`… when keyed. */
+export interface BatchShape {
+  readonly batch: number;
+  readonly recordBytes: number;
+  readonly keyed: boolean;
+}
+
+/** Process trees whose CPU time the loader reads at the start and end of its window. */
+type Watch = Readonly<Record<string, number>>;
+
+interface HttpProduce extends BatchShape {
   readonly mode: 'http-produce';
   readonly url: string;
   readonly headers: Record<string, string>;
-  /** A file holding the request body (a batch of 100 is larger than one argv string may be). */
-  readonly bodyFile: string;
+  /** Bearer tokens, one per principal; empty: no Authorization header. */
+  readonly tokens: readonly string[];
+  readonly watch?: Watch;
   readonly concurrency: number;
   readonly durationSec: number;
   readonly maxRequests: number;
 }
 
-interface KafkaProduce {
+interface KafkaProduce extends BatchShape {
   readonly mode: 'kafka-produce';
   readonly brokers: string[];
-  readonly token: string;
+  /** One producer per token (principal). */
+  readonly tokens: readonly string[];
   readonly topic: string;
-  readonly batch: number;
-  readonly recordBytes: number;
   readonly concurrency: number;
   readonly durationSec: number;
   readonly maxRequests: number;
@@ -47,6 +63,7 @@ interface HttpConsume {
   readonly records: number;
   readonly timeoutSec: number;
   readonly maxBytes: number;
+  readonly watch?: Watch;
 }
 
 interface KafkaConsume {
@@ -57,6 +74,8 @@ interface KafkaConsume {
   readonly topic: string;
   readonly records: number;
   readonly timeoutSec: number;
+  /** kafkajs's fetch size (bytes per fetch response), the direct consumer's buffer bound. */
+  readonly maxBytes: number;
 }
 
 export type LoaderSpec = HttpProduce | KafkaProduce | HttpConsume | KafkaConsume;
@@ -72,6 +91,57 @@ export interface LoaderResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly firstError?: string;
+  /** CPU seconds over the measured window: `client` is the loader itself, the rest `watch`'s trees. */
+  readonly cpuSec: Record<string, number>;
+}
+
+/** CPU time over a window: the loader's own and that of the watched process trees. */
+class CpuWindow {
+  #client: NodeJS.CpuUsage | null = null;
+  #trees: Record<string, number> = {};
+  #result: Record<string, number> | null = null;
+  readonly #watch: Watch;
+
+  constructor(watch: Watch = {}) {
+    this.#watch = watch;
+  }
+
+  start(): void {
+    this.#trees = treesCpuSec(this.#watch);
+    this.#client = process.cpuUsage();
+  }
+
+  stop(): void {
+    if (this.#client === null || this.#result !== null) return;
+    const client = process.cpuUsage(this.#client);
+    const trees = treesCpuSec(this.#watch);
+    const out: Record<string, number> = { client: (client.user + client.system) / 1e6 };
+    for (const [name, sec] of Object.entries(trees)) out[name] = sec - (this.#trees[name] ?? 0);
+    this.#result = out;
+  }
+
+  get result(): Record<string, number> {
+    return this.#result ?? {};
+  }
+}
+
+/** The records of one request, as Kafka values (and keys). */
+function batchRecords(shape: BatchShape): { key: Buffer | null; value: Buffer }[] {
+  const value = Buffer.alloc(shape.recordBytes, 0x61);
+  return Array.from({ length: shape.batch }, (_, i) => ({
+    key: shape.keyed ? Buffer.from(`key-${String(i).padStart(3, '0')}`) : null,
+    value,
+  }));
+}
+
+/** The same records as a REST v2 binary produce body. */
+export function produceBody(shape: BatchShape): string {
+  const records = batchRecords(shape).map((r) =>
+    r.key === null
+      ? { value: r.value.toString('base64') }
+      : { key: r.key.toString('base64'), value: r.value.toString('base64') },
+  );
+  return JSON.stringify({ records });
 }
 
 function pct(sorted: Float64Array, q: number): number {
@@ -115,7 +185,8 @@ async function closedLoop(
   durationSec: number,
   maxRequests: number,
   recordsPerRequest: number,
-  send: () => Promise<number>,
+  watch: Watch | undefined,
+  send: (client: number) => Promise<number>,
 ): Promise<LoaderResult> {
   const latencies = new Float64Array(maxRequests);
   const statuses: Record<string, number> = {};
@@ -123,14 +194,16 @@ async function closedLoop(
   let ok = 0;
   let errors = 0;
   let firstError: string | undefined;
+  const cpu = new CpuWindow(watch);
+  cpu.start();
   const t0 = performance.now();
   const deadline = t0 + durationSec * 1000;
-  const worker = async () => {
+  const worker = async (client: number) => {
     while (started < maxRequests && performance.now() < deadline) {
       started++;
       const t = performance.now();
       try {
-        const status = await send();
+        const status = await send(client);
         statuses[status] = (statuses[status] ?? 0) + 1;
         if (status >= 200 && status < 300) latencies[ok++] = performance.now() - t;
         else errors++;
@@ -141,8 +214,9 @@ async function closedLoop(
       }
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await Promise.all(Array.from({ length: concurrency }, (_, client) => worker(client)));
   const seconds = (performance.now() - t0) / 1000;
+  cpu.stop();
   const sorted = latencies.subarray(0, ok).sort();
   return {
     requests: ok,
@@ -153,6 +227,7 @@ async function closedLoop(
     p50Ms: pct(sorted, 0.5),
     p99Ms: pct(sorted, 0.99),
     firstError,
+    cpuSec: cpu.result,
   };
 }
 
@@ -163,40 +238,57 @@ function oauth(token: string) {
 async function httpProduce(spec: HttpProduce): Promise<LoaderResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: spec.concurrency });
   const url = new URL(spec.url);
-  const body = readFileSync(spec.bodyFile, 'utf8');
-  const records = (JSON.parse(body) as { records: unknown[] }).records.length;
-  const result = await closedLoop(spec.concurrency, spec.durationSec, spec.maxRequests, records, async () => {
-    const res = await httpCall(agent, url, 'POST', spec.headers, body, 30000);
-    return res.status;
-  });
+  const body = produceBody(spec);
+  const headers =
+    spec.tokens.length === 0
+      ? [spec.headers]
+      : spec.tokens.map((token) => ({ ...spec.headers, authorization: `Bearer ${token}` }));
+  const result = await closedLoop(
+    spec.concurrency,
+    spec.durationSec,
+    spec.maxRequests,
+    spec.batch,
+    spec.watch,
+    async (client) => {
+      const res = await httpCall(agent, url, 'POST', headers[client % headers.length]!, body, 30000);
+      return res.status;
+    },
+  );
   agent.destroy();
   return result;
 }
 
 async function kafkaProduce(spec: KafkaProduce): Promise<LoaderResult> {
-  const kafka = new kafkajs.Kafka({
-    clientId: 'tollgate-bench-direct',
-    brokers: spec.brokers,
-    sasl: oauth(spec.token),
-    logLevel: kafkajs.logLevel.WARN,
-  });
-  // As src/kafka/session.ts builds a session's producer.
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
-    allowAutoTopicCreation: false,
-  });
-  await producer.connect();
-  const value = Buffer.alloc(spec.recordBytes, 0x61);
-  const messages = Array.from({ length: spec.batch }, () => ({ value }));
+  // One client and producer per principal, as src/kafka/session.ts builds a session's producer.
+  const producers = spec.tokens.map((token) =>
+    new kafkajs.Kafka({
+      clientId: 'tollgate-bench-direct',
+      brokers: spec.brokers,
+      sasl: oauth(token),
+      logLevel: kafkajs.logLevel.WARN,
+    }).producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
+      allowAutoTopicCreation: false,
+    }),
+  );
+  await Promise.all(producers.map((p) => p.connect()));
+  const messages = batchRecords(spec);
   try {
-    return await closedLoop(spec.concurrency, spec.durationSec, spec.maxRequests, spec.batch, async () => {
-      await producer.send({ topic: spec.topic, acks: -1, messages });
-      return 200;
-    });
+    return await closedLoop(
+      spec.concurrency,
+      spec.durationSec,
+      spec.maxRequests,
+      spec.batch,
+      undefined,
+      async (client) => {
+        await producers[client % producers.length]!.send({ topic: spec.topic, acks: -1, messages });
+        return 200;
+      },
+    );
   } finally {
-    await producer.disconnect();
+    await Promise.all(producers.map((p) => p.disconnect()));
   }
 }
 
@@ -240,6 +332,7 @@ async function httpConsume(spec: HttpConsume): Promise<LoaderResult> {
   // The clock starts at the first fetch that returns records: group join and the first
   // assignment are a per-consumer constant, not throughput.
   let t0 = 0;
+  const cpu = new CpuWindow(spec.watch);
   const hardDeadline = performance.now() + spec.timeoutSec * 1000;
   while (records < spec.records && performance.now() < hardDeadline) {
     const t = performance.now();
@@ -252,7 +345,12 @@ async function httpConsume(spec: HttpConsume): Promise<LoaderResult> {
         continue;
       }
       const got = (JSON.parse(res.text) as unknown[]).length;
-      if (got > 0 && t0 === 0) t0 = t;
+      if (got > 0 && t0 === 0) {
+        // The CPU window opens once the first fetch with records is in, as the direct consumer's
+        // opens in its first eachBatch: neither counts the CPU of that first fetch.
+        t0 = t;
+        cpu.start();
+      }
       if (t0 > 0) {
         records += got;
         latencies.push(performance.now() - t);
@@ -263,6 +361,7 @@ async function httpConsume(spec: HttpConsume): Promise<LoaderResult> {
     }
   }
   const seconds = t0 === 0 ? 0 : (performance.now() - t0) / 1000;
+  cpu.stop();
   await httpCall(agent, new URL(instance), 'DELETE', json, null, 30000).catch(() => {});
   agent.destroy();
   const sorted = Float64Array.from(latencies).sort();
@@ -275,6 +374,7 @@ async function httpConsume(spec: HttpConsume): Promise<LoaderResult> {
     p50Ms: pct(sorted, 0.5),
     p99Ms: pct(sorted, 0.99),
     firstError,
+    cpuSec: cpu.result,
   };
 }
 
@@ -285,22 +385,31 @@ async function kafkaConsume(spec: KafkaConsume): Promise<LoaderResult> {
     sasl: oauth(spec.token),
     logLevel: kafkajs.logLevel.WARN,
   });
-  const consumer = kafka.consumer({ groupId: spec.group });
+  const consumer = kafka.consumer({
+    groupId: spec.group,
+    maxBytes: spec.maxBytes,
+    maxBytesPerPartition: spec.maxBytes,
+  });
   await consumer.connect();
   await consumer.subscribe({ topics: [spec.topic], fromBeginning: true });
   let records = 0;
   let batches = 0;
   let t0 = 0;
   let tEnd = 0;
+  const cpu = new CpuWindow();
   const done = new Promise<void>((resolve) => {
     void consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
-        if (t0 === 0) t0 = performance.now();
+        if (t0 === 0) {
+          t0 = performance.now();
+          cpu.start();
+        }
         records += batch.messages.length;
         batches++;
         if (records >= spec.records && tEnd === 0) {
           tEnd = performance.now();
+          cpu.stop();
           resolve();
         }
       },
@@ -308,6 +417,7 @@ async function kafkaConsume(spec: KafkaConsume): Promise<LoaderResult> {
   });
   await Promise.race([done, new Promise((resolve) => setTimeout(resolve, spec.timeoutSec * 1000))]);
   const seconds = t0 === 0 ? 0 : ((tEnd || performance.now()) - t0) / 1000;
+  cpu.stop();
   await consumer.disconnect();
   return {
     requests: batches,
@@ -317,6 +427,7 @@ async function kafkaConsume(spec: KafkaConsume): Promise<LoaderResult> {
     records,
     p50Ms: Number.NaN,
     p99Ms: Number.NaN,
+    cpuSec: cpu.result,
   };
 }
 
