@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import grpc from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
 import { type Checker, type CheckOutcome, type CheckRequest, passes } from '../check/check.ts';
+import { CHECK_HANDOFF_HEADER, type CheckHandoff } from '../check/check-handoff.ts';
 import { CODE_INFO, errorAnswer, RPC } from '../errors.ts';
 import { certificateThumbprint } from '../jwt/certificate-binding.ts';
 import { InFlightLimit, isPastDeadline } from '../limits/in-flight-limit.ts';
@@ -122,23 +123,26 @@ function peerThumbprint(certificate: string | undefined): string | undefined {
 
 /**
  * Builds the CheckResponse for an outcome. Only status code 0 allows. An allowed request carries
- * the principal and the client address the check used, so the REST process checks the same host.
+ * the principal and the client address the check used, so the REST process checks the same host,
+ * and, in `tollgate serve`, the id under which the REST process finds this check (check-handoff.ts).
  */
 export function toCheckResponse(
   outcome: CheckOutcome,
   principalHeader: string,
   host: string | undefined,
+  handoffId: string | null = null,
 ): Record<string, unknown> {
   if (passes(outcome)) {
     if (outcome.principal === null) {
       // Public route: no identity, and client-sent copies of the headers must not pass either.
       return {
         status: { code: RPC.OK },
-        ok_response: { headers_to_remove: [principalHeader, CLIENT_ADDRESS_HEADER] },
+        ok_response: { headers_to_remove: [principalHeader, CLIENT_ADDRESS_HEADER, CHECK_HANDOFF_HEADER] },
       };
     }
     const headers = [overwrite(principalHeader, outcome.principal)];
     if (host !== undefined && host !== '') headers.push(overwrite(CLIENT_ADDRESS_HEADER, host));
+    if (handoffId !== null) headers.push(overwrite(CHECK_HANDOFF_HEADER, handoffId));
     return { status: { code: RPC.OK }, ok_response: { headers } };
   }
   const code = outcome.code ?? 'INTERNAL';
@@ -165,6 +169,8 @@ export interface GrpcServerOptions {
   readonly maxConcurrentChecks: number;
   /** Called for every Check refused before any work. */
   readonly onShed?: (reason: ShedReason) => void;
+  /** `tollgate serve`: passed checks are handed to the REST process in this process. */
+  readonly handoff?: CheckHandoff;
 }
 
 export async function startGrpcServer(
@@ -213,7 +219,8 @@ export async function startGrpcServer(
       checker.check(request, { transport: 'grpc', requestId }).then(
         (outcome) => {
           limit.release();
-          callback(null, toCheckResponse(outcome, principalHeader, request.host));
+          const handoffId = options.handoff && passes(outcome) ? options.handoff.put(request, outcome) : null;
+          callback(null, toCheckResponse(outcome, principalHeader, request.host, handoffId));
         },
         // Unreachable (check never rejects); if it did, an RPC error is a denial for Envoy.
         () => {

@@ -34,6 +34,7 @@ export class Metrics {
   readonly decisions: client.Counter<'result' | 'reason'>;
   readonly checkDuration: client.Histogram<'transport'>;
   readonly tokenCache: client.Counter<'result'>;
+  readonly restCheckHandoffs: client.Counter<'result'>;
   readonly jwksFetches: client.Counter<'issuer' | 'result'>;
   readonly aclReloads: client.Counter<'result'>;
   readonly aclRules: client.Gauge;
@@ -84,6 +85,12 @@ export class Metrics {
     this.tokenCache = new client.Counter({
       name: 'tollgate_jwt_cache_requests_total',
       help: 'Verified-token cache lookups by result (hit, miss).',
+      labelNames: ['result'],
+      registers: r,
+    });
+    this.restCheckHandoffs = new client.Counter({
+      name: 'tollgate_rest_check_handoffs_total',
+      help: "REST requests in `tollgate serve` by how they were authorized: the gate's passed check handed over (used), or checked again in full (rechecked).",
       labelNames: ['result'],
       registers: r,
     });
@@ -195,6 +202,8 @@ export class Metrics {
     };
     this.tokenCache.labels('hit');
     this.tokenCache.labels('miss');
+    this.restCheckHandoffs.labels('used');
+    this.restCheckHandoffs.labels('rechecked');
     this.aclReloads.labels('ok');
     this.aclReloads.labels('error');
     for (const reason of SESSION_CLOSE_REASONS) this.sessionsClosed.labels(reason);
