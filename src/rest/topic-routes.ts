@@ -13,7 +13,7 @@ import {
   partitionOffsets,
   topicConfigs,
 } from '../kafka/topics.ts';
-import { type DataFormat, encodeField } from './record-format.ts';
+import { type DataFormat, decodeBase64, encodeField } from './record-format.ts';
 import { canDescribeTopic, type RequestContext } from './request-context.ts';
 import { send, sendJson } from './respond.ts';
 import { encodeSchemaField, isSchemaFormat, type ResolvedSchema, resolveSchema } from './schema-formats.ts';
@@ -142,10 +142,14 @@ function parseHeaders(raw: unknown): Record<string, Buffer | null> | undefined {
       throw new ServiceError('REQUEST_UNPROCESSABLE', 'each header needs a string key');
     }
     const { key, value } = h as { key: string; value?: unknown };
-    if (value === null || value === undefined) headers[key] = null;
-    else if (typeof value === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(value) && value.length % 4 === 0) {
-      headers[key] = Buffer.from(value, 'base64');
-    } else throw new ServiceError('REQUEST_UNPROCESSABLE', `header ${key}: value is not valid base64`);
+    if (value === null || value === undefined) {
+      headers[key] = null;
+      continue;
+    }
+    const bytes = typeof value === 'string' ? decodeBase64(value) : null;
+    if (bytes === null)
+      throw new ServiceError('REQUEST_UNPROCESSABLE', `header ${key}: value is not valid base64`);
+    headers[key] = bytes;
   }
   return headers;
 }
