@@ -7,7 +7,7 @@ import { startEnvoy } from '../harness/envoy-variants.ts';
 import { median } from '../harness/load-result.ts';
 import { priorityNote, runToCompletion } from '../harness/processes.ts';
 import type { BenchPart, PartResult, TargetVerdict } from '../harness/results.ts';
-import { REPO_ROOT } from '../harness/tollgate-authz.ts';
+import { REPO_ROOT, sumMetric } from '../harness/tollgate-authz.ts';
 import { errorsCell, ms, ratio, rps, spreadCell, table } from '../report/markdown.ts';
 import type { LoaderResult, LoaderSpec } from '../rest/data-path-loader.ts';
 import { bridgeVersion, type KafkaBridge, startKafkaBridge } from '../rest/kafka-bridge.ts';
@@ -102,16 +102,11 @@ interface RestDataPathData {
   readonly points: readonly Point[];
 }
 
-/** tollgate_rest_check_handoffs_total by result, from Tollgate's /metrics; null when it has none. */
+/** tollgate_rest_check_handoffs_total by result, from Tollgate's /metrics. */
 async function readHandoffs(metricsUrl: string): Promise<RestDataPathData['handoffs']> {
-  const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5000) })).text();
   const of = (result: string) =>
-    Number(
-      new RegExp(`^tollgate_rest_check_handoffs_total\\{result="${result}"\\} (\\S+)$`, 'm').exec(text)?.[1],
-    );
-  const used = of('used');
-  const rechecked = of('rechecked');
-  return Number.isFinite(used) && Number.isFinite(rechecked) ? { used, rechecked } : null;
+    sumMetric(metricsUrl, 'tollgate_rest_check_handoffs_total', `result="${result}"`);
+  return { used: await of('used'), rechecked: await of('rechecked') };
 }
 
 function throughput(r: LoaderResult): Throughput {
@@ -405,7 +400,10 @@ async function run(ctx: BenchContext): Promise<PartResult> {
         );
       }
     }
-    handoffs = await readHandoffs(tollgate.metricsUrl).catch(() => null);
+    handoffs = await readHandoffs(tollgate.metricsUrl).catch((err: Error) => {
+      ctx.log(`part rest: could not read the hand-off counts: ${err.message}`);
+      return null;
+    });
     ctx.log(`part rest: REST checks handed over by the gate: ${JSON.stringify(handoffs)}`);
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => {});
