@@ -570,7 +570,11 @@ function render(result: PartResult): string {
       vs(bridge, (t) => t.recordsPerSec),
     ];
   });
-  const note = data.bridge.version === null ? `\n\n(c) not run: ${data.bridge.reason}.` : '';
+  const handoffs =
+    data.handoffs === null || data.handoffs === undefined
+      ? ''
+      : `\n\nREST requests Tollgate authorized with the gate's handed-over check: ${data.handoffs.used.toLocaleString('en-US')}; checked again in full: ${data.handoffs.rechecked.toLocaleString('en-US')}.`;
+  const note = (data.bridge.version === null ? `\n\n(c) not run: ${data.bridge.reason}.` : '') + handoffs;
   return (
     table(
       [
