@@ -4,6 +4,20 @@ import { MAX_JSON_DEPTH, nestsDeeperThan, parseJsonObject } from './body.ts';
 
 const nested = (depth: number) => `{"v":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
 
+describe('request body text', () => {
+  it('reads ASCII and UTF-8 bodies alike, and refuses bytes that are not UTF-8', () => {
+    assert.deepEqual(parseJsonObject(Buffer.from('{"value":"YWJj"}')), { value: 'YWJj' });
+    assert.deepEqual(parseJsonObject(Buffer.from('{"value":{"name":"Zoë ✓ 🚀"}}')), {
+      value: { name: 'Zoë ✓ 🚀' },
+    });
+    const latin1 = Buffer.from('{"value":"Zo\xeb"}', 'latin1');
+    assert.throws(
+      () => parseJsonObject(latin1),
+      (e: ServiceError) => e.code === 'REQUEST_INVALID' && /UTF-8/.test(e.message),
+    );
+  });
+});
+
 describe('request body depth limit', () => {
   it('accepts a body nested exactly to the limit', () => {
     assert.equal(nestsDeeperThan(Buffer.from(nested(MAX_JSON_DEPTH)), MAX_JSON_DEPTH), false);

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { ServiceError } from '../errors.ts';
 
@@ -109,7 +110,10 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   }
   let text: string;
   try {
-    text = utf8.decode(body);
+    // All ASCII (every base64 body is): the bytes are the characters, so take them as they
+    // are (about twice as fast as the validating decoder); anything else is decoded, and refused
+    // when it is not UTF-8.
+    text = isAscii(body) ? body.toString('latin1') : utf8.decode(body);
   } catch {
     throw new ServiceError('REQUEST_INVALID', 'Request body is not valid UTF-8');
   }
