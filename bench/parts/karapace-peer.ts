@@ -185,11 +185,12 @@ async function measured(
       records: 0,
       p50Ms: Number.NaN,
       p99Ms: Number.NaN,
-      cpuSec: 0,
+      cpuSec: {},
       firstError: (err as Error).message,
     };
   }
   const serverCpuSec = totalCpu(serverPids) - server0;
+  const clientCpuSec = r.cpuSec.client ?? 0;
   const brokerCpuSec = cpuSec(brokerPid) - broker0;
   return {
     records: r.records,
@@ -199,9 +200,9 @@ async function measured(
     p99Ms: r.p99Ms,
     errors: r.errors,
     serverCpuSec,
-    clientCpuSec: r.cpuSec,
+    clientCpuSec,
     brokerCpuSec,
-    recordsPerCpuSec: r.records / (serverCpuSec + r.cpuSec),
+    recordsPerCpuSec: r.records / (serverCpuSec + clientCpuSec),
     ...(r.firstError === undefined ? {} : { firstError: r.firstError }),
   };
 }
@@ -275,14 +276,16 @@ async function run(ctx: BenchContext): Promise<PartResult> {
     ctx.log(`part karapace: minting ${maxPrincipals} tokens (preferred_username=${principals[0]}…)`);
     const tokens: string[] = [];
     for (const p of principals) tokens.push((await fetchAliceToken(stack, { preferred_username: p })).token);
-    const bearer = tokens.map((t) => `Bearer ${t}`);
 
     const produceSpec = (url: string, n: number, durationSec: number, maxRequests?: number): LoaderSpec => ({
       mode: 'http-produce',
       url: `${url}/topics/${produceTopic}`,
       headers: { 'content-type': JSON_V2, accept: 'application/vnd.kafka.v2+json' },
-      authorizations: bearer.slice(0, n),
+      tokens: tokens.slice(0, n),
       bodyFile,
+      batch: RECORDS_PER_REQUEST,
+      recordBytes: RECORD_BYTES,
+      keyed: false,
       concurrency,
       durationSec,
       maxRequests: maxRequests ?? Math.ceil((durationSec * 100000) / RECORDS_PER_REQUEST),
@@ -391,7 +394,7 @@ async function run(ctx: BenchContext): Promise<PartResult> {
                 mode: 'http-consume',
                 baseUrl: started.url,
                 headers: {},
-                authorizations: bearer.slice(0, consumers[n]),
+                tokens: tokens.slice(0, consumers[n]),
                 group: `alice-kp-${stamp}-${system}-${n}-${repeat}`,
                 topic: consumeTopic,
                 records: consumeRecords * consumers[n]!,

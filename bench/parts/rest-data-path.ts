@@ -1,36 +1,69 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { createAclTable } from '../harness/acl-fixture.ts';
 import type { BenchContext } from '../harness/context.ts';
 import { startEnvoy } from '../harness/envoy-variants.ts';
 import { median } from '../harness/load-result.ts';
 import { priorityNote, runToCompletion } from '../harness/processes.ts';
 import type { BenchPart, PartResult, TargetVerdict } from '../harness/results.ts';
-import { REPO_ROOT } from '../harness/tollgate-authz.ts';
+import { REPO_ROOT, sumMetric } from '../harness/tollgate-authz.ts';
 import { errorsCell, ms, ratio, rps, spreadCell, table } from '../report/markdown.ts';
 import type { LoaderResult, LoaderSpec } from '../rest/data-path-loader.ts';
 import { bridgeVersion, type KafkaBridge, startKafkaBridge } from '../rest/kafka-bridge.ts';
-import { createTopics, deleteTopics, fetchAliceToken, kafkajsVersion } from '../rest/stack-env.ts';
+import {
+  createTopics,
+  deleteTopics,
+  fetchAliceToken,
+  kafkajsVersion,
+  type StackEnv,
+} from '../rest/stack-env.ts';
 import { runAlone } from '../rest/standalone.ts';
 import { startTollgateServe } from '../rest/tollgate-serve.ts';
 
 /**
- * Part 4: the REST data path. Produce (1 KiB records, batches of 1 and 100 per request) and
- * consume throughput (a) through Envoy -> tollgate authz -> tollgate rest -> Kafka, (b) with a
- * kafkajs client straight to the broker (the ceiling, with the settings of Tollgate's session
- * producer), (c) through the Strimzi Kafka Bridge when it is installed. The systems alternate
- * within each round; medians of the repeats are quoted.
+ * Part 4: the REST data path. Produce (1 KiB records; batches of 1 and 100 per request, keyless
+ * and keyed, one partition and four) with several principals at once, and consume (1 KiB
+ * records, hundreds of thousands of them): (a) through Envoy -> tollgate serve (ext_authz, then
+ * the REST proxy) -> Kafka, (b) with kafkajs straight to the broker (the ceiling, with the
+ * settings of Tollgate's session producer, one producer per principal), (c) through the Strimzi
+ * Kafka Bridge when it is installed. The systems alternate within each round. Besides
+ * throughput, every run reads the CPU time of everything on its request path (the load client,
+ * Envoy and Tollgate with their child processes; the broker is common to all and left out) and
+ * reports records per CPU-second, so the result does not depend on how the cores are split.
  */
 
 type System = 'tollgate' | 'direct' | 'bridge';
 const SYSTEM_LABEL: Record<System, string> = {
-  tollgate: '(a) Envoy → Tollgate authz → rest',
-  direct: '(b) kafkajs direct (ceiling)',
+  tollgate: '(a) Envoy → Tollgate',
+  direct: '(b) kafkajs direct',
   bridge: '(c) Strimzi Kafka Bridge',
 };
-const BATCHES = [1, 100] as const;
+
+interface Workload {
+  readonly id: string;
+  readonly batch: number;
+  readonly keyed: boolean;
+  readonly partitions: number;
+}
+
+const WORKLOADS: readonly Workload[] = [
+  { id: '1 per request, keyless, 1 partition', batch: 1, keyed: false, partitions: 1 },
+  { id: '100 per request, keyless, 1 partition', batch: 100, keyed: false, partitions: 1 },
+  { id: '100 per request, keyed, 1 partition', batch: 100, keyed: true, partitions: 1 },
+  { id: '100 per request, keyless, 4 partitions', batch: 100, keyed: false, partitions: 4 },
+  { id: '100 per request, keyed, 4 partitions', batch: 100, keyed: true, partitions: 4 },
+];
+const PARTITION_COUNTS = [...new Set(WORKLOADS.map((w) => w.partitions))];
+/** Principals producing at once: each has its own Tollgate session (the batcher merges only within one). */
+const PRINCIPALS = 8;
 const RECORD_BYTES = 1024;
+/** Issue #6: produce throughput through the gateway, 100-record batches. */
 const TARGET_OF_DIRECT = 0.6;
+/** Issue #14: records per CPU-second of the whole path, 100-record batches. */
+const TARGET_CPU_OF_DIRECT = 0.8;
+/** Consume fetch size (REST max_bytes, kafkajs maxBytes): the bound on what one fetch holds. */
+const CONSUME_MAX_BYTES = 4 * 1024 * 1024;
 const LOADER = join(REPO_ROOT, 'bench', 'rest', 'data-path-loader.ts');
 
 interface Throughput {
@@ -40,13 +73,19 @@ interface Throughput {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly errors: number;
+  /** CPU seconds over the run by process tree (client, envoy, tollgate, bridge). */
+  readonly cpuSec: Readonly<Record<string, number>>;
+  /** Records per CPU-second of everything on the path (the sum of cpuSec). */
+  readonly recordsPerCpuSec: number;
 }
 
 interface Point {
   readonly system: System;
-  /** Records per request; 0 for consume. */
-  readonly batch: number;
   readonly kind: 'produce' | 'consume';
+  /** The produce workload's id; null for consume. */
+  readonly workload: string | null;
+  /** Records per request (produce); 0 for consume. */
+  readonly batch: number;
   readonly median: Throughput;
   readonly runs: readonly Throughput[];
 }
@@ -56,12 +95,23 @@ interface RestDataPathData {
   readonly bridge: { readonly version: string | null; readonly reason: string };
   readonly kafkajs: string;
   readonly concurrency: number;
+  readonly principals: number;
   readonly consumeRecords: number;
+  /** REST requests Tollgate authorized with the gate's handed-over check vs checked again (whole part). */
+  readonly handoffs: { readonly used: number; readonly rechecked: number } | null;
   readonly points: readonly Point[];
+}
+
+/** tollgate_rest_check_handoffs_total by result, from Tollgate's /metrics. */
+async function readHandoffs(metricsUrl: string): Promise<RestDataPathData['handoffs']> {
+  const of = (result: string) =>
+    sumMetric(metricsUrl, 'tollgate_rest_check_handoffs_total', `result="${result}"`);
+  return { used: await of('used'), rechecked: await of('rechecked') };
 }
 
 function throughput(r: LoaderResult): Throughput {
   const sec = r.seconds > 0 ? r.seconds : Number.NaN;
+  const cpu = Object.values(r.cpuSec ?? {}).reduce((a, b) => a + b, 0);
   return {
     recordsPerSec: r.records / sec,
     mbPerSec: (r.records * RECORD_BYTES) / 1e6 / sec,
@@ -69,11 +119,14 @@ function throughput(r: LoaderResult): Throughput {
     p50Ms: r.p50Ms,
     p99Ms: r.p99Ms,
     errors: r.errors,
+    cpuSec: r.cpuSec ?? {},
+    recordsPerCpuSec: cpu > 0 ? r.records / cpu : Number.NaN,
   };
 }
 
 function medianThroughput(runs: readonly Throughput[]): Throughput {
   const pick = (f: (t: Throughput) => number) => median(runs.map(f));
+  const names = [...new Set(runs.flatMap((t) => Object.keys(t.cpuSec)))];
   return {
     recordsPerSec: pick((t) => t.recordsPerSec),
     mbPerSec: pick((t) => t.mbPerSec),
@@ -82,6 +135,8 @@ function medianThroughput(runs: readonly Throughput[]): Throughput {
     p99Ms: pick((t) => t.p99Ms),
     // The worst run's, never a median: a failed run must show (load-result.ts medianOf).
     errors: runs.length === 0 ? Number.NaN : Math.max(...runs.map((t) => t.errors)),
+    cpuSec: Object.fromEntries(names.map((n) => [n, pick((t) => t.cpuSec[n] ?? 0)])),
+    recordsPerCpuSec: pick((t) => t.recordsPerCpuSec),
   };
 }
 
@@ -96,9 +151,56 @@ async function runLoader(ctx: BenchContext, spec: LoaderSpec, timeoutSec: number
   return JSON.parse(out.stdout) as LoaderResult;
 }
 
-function produceBody(batch: number): string {
-  const value = Buffer.alloc(RECORD_BYTES, 0x61).toString('base64');
-  return JSON.stringify({ records: Array.from({ length: batch }, () => ({ value })) });
+const benchUser = (i: number) => `bench-user-${i}`;
+
+/**
+ * Tollgate's ACL file for this part: the bench users may write and read the part's topics and
+ * read as groups `alice-bench-*` (the broker sees every token as `alice`, whose own ACLs
+ * allow `orders.*` and `alice-*`).
+ */
+function writeAclFile(path: string, topicPrefix: string): void {
+  const allow = { principal: 'User:*', permissionType: 'ALLOW' };
+  const acls = [
+    ...['READ', 'WRITE'].map((operation) => ({
+      ...allow,
+      resourceType: 'TOPIC',
+      patternType: 'PREFIXED',
+      resourceName: topicPrefix,
+      operation,
+    })),
+    {
+      ...allow,
+      resourceType: 'GROUP',
+      patternType: 'PREFIXED',
+      resourceName: 'alice-bench-',
+      operation: 'READ',
+    },
+  ];
+  const serviceUsers = Array.from({ length: PRINCIPALS }, (_, i) => benchUser(i));
+  writeFileSync(
+    path,
+    `# Generated by bench/parts/rest-data-path.ts\n${stringify({ superUsers: [], serviceUsers, acls })}`,
+  );
+}
+
+/** One token per bench principal: the stack's `alice` client with preferred_username=bench-user-N. */
+async function mintTokens(stack: StackEnv): Promise<string[]> {
+  return Promise.all(
+    Array.from({ length: PRINCIPALS }, async (_, i) => {
+      const { token } = await fetchAliceToken(stack, { preferred_username: benchUser(i) });
+      return token;
+    }),
+  );
+}
+
+/** Per-round ratios of `a` to `b` (runs of one round are alternated back to back). */
+function pairedRatios(
+  a: readonly Throughput[],
+  b: readonly Throughput[],
+  f: (t: Throughput) => number,
+): number[] {
+  const n = Math.min(a.length, b.length);
+  return Array.from({ length: n }, (_, i) => f(a[i]!) / f(b[i]!));
 }
 
 async function run(ctx: BenchContext): Promise<PartResult> {
@@ -109,29 +211,39 @@ async function run(ctx: BenchContext): Promise<PartResult> {
   const systems: System[] =
     bridgeInfo.version === null ? ['tollgate', 'direct'] : ['tollgate', 'direct', 'bridge'];
   const concurrency = settings.httpConnections;
-  const consumeRecords = settings.mode === 'quick' ? 20000 : 50000;
+  // Enough 1 KiB records that a direct read takes seconds, not a tenth of one (issue #14).
+  const consumeRecords = settings.mode === 'quick' ? 200000 : 500000;
   const stamp = ctx.runDir.split('/').pop()!.toLowerCase();
-  const produceTopic = `orders.bench-produce-${stamp}`;
-  const consumeTopic = `orders.bench-consume-${stamp}`;
+  const topicPrefix = 'orders.bench-';
+  const produceTopic = (partitions: number) => `${topicPrefix}produce-${partitions}p-${stamp}`;
+  const consumeTopic = `${topicPrefix}consume-${stamp}`;
   const stops: Array<() => Promise<void>> = [];
+  let handoffs: RestDataPathData['handoffs'] = null;
   const runs = new Map<string, Throughput[]>();
-  const record = (system: System, kind: string, batch: number, t: Throughput) => {
-    const key = `${system}/${kind}/${batch}`;
-    runs.set(key, [...(runs.get(key) ?? []), t]);
+  const record = (system: System, key: string, t: Throughput) => {
+    runs.set(`${system}/${key}`, [...(runs.get(`${system}/${key}`) ?? []), t]);
   };
   try {
-    ctx.log(`part rest: topics ${produceTopic}, ${consumeTopic} (1 partition each)`);
-    await createTopics(stack, [
-      { topic: produceTopic, partitions: 1 },
+    const topics = [
+      ...PARTITION_COUNTS.map((partitions) => ({ topic: produceTopic(partitions), partitions })),
       { topic: consumeTopic, partitions: 1 },
-    ]);
-    stops.push(() => deleteTopics(stack, [produceTopic, consumeTopic]));
+    ];
+    ctx.log(`part rest: topics ${topics.map((t) => `${t.topic} (${t.partitions})`).join(', ')}`);
+    await createTopics(stack, topics);
+    stops.push(() =>
+      deleteTopics(
+        stack,
+        topics.map((t) => t.topic),
+      ),
+    );
+    const aclFile = join(ctx.runDir, 'rest-acl.yaml');
+    writeAclFile(aclFile, topicPrefix);
     const tollgate = await startTollgateServe({
       name: 'tollgate-rest',
       dir: ctx.runDir,
       issuerUrl: stack.issuerUrl,
-      principalClaim: 'sub',
-      aclFile: stack.aclFile,
+      principalClaim: 'preferred_username',
+      aclFile,
       kafkaBootstrap: stack.kafkaBootstrap,
       cpu: ctx.pinning.server,
       nodeArgs: ctx.profile ? ['--cpu-prof', '--cpu-prof-dir', join(ctx.runDir, 'profiles-rest')] : [],
@@ -156,26 +268,24 @@ async function run(ctx: BenchContext): Promise<PartResult> {
     } else {
       ctx.log(`part rest: no bridge: ${bridgeInfo.reason}`);
     }
-    const { token } = await fetchAliceToken(stack);
-    const auth = { authorization: `Bearer ${token}` };
-    const bodyFiles = Object.fromEntries(
-      BATCHES.map((batch) => {
-        const file = join(ctx.runDir, `produce-${batch}.json`);
-        writeFileSync(file, produceBody(batch));
-        return [batch, file];
-      }),
-    ) as Record<number, string>;
+    const tokens = await mintTokens(stack);
+    const watch = (system: System): Record<string, number> =>
+      system === 'tollgate'
+        ? { envoy: envoy.proc.pid, tollgate: tollgate.proc.pid }
+        : system === 'bridge'
+          ? { bridge: bridge!.proc.pid }
+          : {};
 
-    const produce = (system: System, batch: number, durationSec: number): LoaderSpec => {
-      const maxRequests = Math.ceil((durationSec * 50000) / batch);
+    const produce = (system: System, w: Workload, durationSec: number): LoaderSpec => {
+      const maxRequests = Math.ceil((durationSec * 50000) / w.batch);
+      const shape = { batch: w.batch, recordBytes: RECORD_BYTES, keyed: w.keyed };
       if (system === 'direct') {
         return {
           mode: 'kafka-produce',
           brokers: [stack.kafkaBootstrap],
-          token,
-          topic: produceTopic,
-          batch,
-          recordBytes: RECORD_BYTES,
+          tokens,
+          topic: produceTopic(w.partitions),
+          ...shape,
           concurrency,
           durationSec,
           maxRequests,
@@ -184,13 +294,14 @@ async function run(ctx: BenchContext): Promise<PartResult> {
       const base = system === 'tollgate' ? envoy.url : bridge!.url;
       return {
         mode: 'http-produce',
-        url: `${base}/topics/${produceTopic}`,
+        url: `${base}/topics/${produceTopic(w.partitions)}`,
         headers: {
-          ...(system === 'tollgate' ? auth : {}),
           'content-type': 'application/vnd.kafka.binary.v2+json',
           accept: 'application/vnd.kafka.v2+json',
         },
-        bodyFile: bodyFiles[batch]!,
+        tokens: system === 'tollgate' ? tokens : [],
+        watch: watch(system),
+        ...shape,
         concurrency,
         durationSec,
         maxRequests,
@@ -201,48 +312,50 @@ async function run(ctx: BenchContext): Promise<PartResult> {
         ? {
             mode: 'kafka-consume',
             brokers: [stack.kafkaBootstrap],
-            token,
+            token: tokens[0]!,
             group,
             topic: consumeTopic,
             records: consumeRecords,
-            timeoutSec: 60,
+            timeoutSec: 120,
+            maxBytes: CONSUME_MAX_BYTES,
           }
         : {
             mode: 'http-consume',
             baseUrl: system === 'tollgate' ? envoy.url : bridge!.url,
-            headers: system === 'tollgate' ? auth : {},
+            headers: system === 'tollgate' ? { authorization: `Bearer ${tokens[0]!}` } : {},
             group,
             topic: consumeTopic,
             records: consumeRecords,
-            timeoutSec: 60,
-            maxBytes: 4 * 1024 * 1024,
+            timeoutSec: 120,
+            maxBytes: CONSUME_MAX_BYTES,
+            watch: watch(system),
           };
 
     ctx.log(`part rest: filling ${consumeTopic} with ${consumeRecords} records (kafkajs direct)`);
     const fill = await runLoader(
       ctx,
       {
-        ...(produce('direct', 100, 120) as Extract<LoaderSpec, { mode: 'kafka-produce' }>),
+        ...(produce('direct', WORKLOADS[1]!, 300) as Extract<LoaderSpec, { mode: 'kafka-produce' }>),
         topic: consumeTopic,
-        concurrency: 4,
+        concurrency: 8,
         maxRequests: consumeRecords / 100,
       },
-      180,
+      360,
     );
     if (fill.records < consumeRecords)
       throw new Error(`filling ${consumeTopic}: ${fill.records} records (${fill.firstError})`);
 
     ctx.log('part rest: probe and warm-up (unmeasured)');
     for (const system of systems) {
-      for (const batch of BATCHES) {
+      for (const w of WORKLOADS) {
         const warm = await runLoader(
           ctx,
-          produce(system, batch, settings.warmupSec),
+          produce(system, w, settings.warmupSec),
           settings.warmupSec * 3 + 60,
         );
         if (warm.requests === 0 || warm.errors > 0) {
           throw new Error(
-            `${system} produce batch ${batch}: ${warm.requests} ok, ${warm.errors} errors ${JSON.stringify(warm.statuses)} ${warm.firstError ?? ''}`,
+            `${system} produce ${w.id}: ${warm.requests} ok, ${warm.errors} errors ${JSON.stringify(warm.statuses)} ${warm.firstError ?? ''}`,
           );
         }
       }
@@ -251,20 +364,20 @@ async function run(ctx: BenchContext): Promise<PartResult> {
     ctx.log('part rest: measuring, systems rotated each round');
     let turn = 0;
     for (let repeat = 0; repeat < settings.repeats; repeat++) {
-      for (const batch of BATCHES) {
+      for (const w of WORKLOADS) {
         const shift = turn++ % systems.length;
         for (const system of [...systems.slice(shift), ...systems.slice(0, shift)]) {
           const r = await runLoader(
             ctx,
-            produce(system, batch, settings.durationSec),
+            produce(system, w, settings.durationSec),
             settings.durationSec * 3 + 60,
           );
           const t = throughput(r);
-          record(system, 'produce', batch, t);
+          record(system, `produce/${w.id}`, t);
           ctx.log(
-            `  produce ${system} batch ${batch} (run ${repeat + 1}/${settings.repeats}): ` +
-              `${rps(t.recordsPerSec)} records/s, ${t.mbPerSec.toFixed(1)} MB/s, ${rps(t.requestsPerSec)} req/s, ` +
-              `p50 ${ms(t.p50Ms)} ms` +
+            `  produce ${system} ${w.id} (run ${repeat + 1}/${settings.repeats}): ` +
+              `${rps(t.recordsPerSec)} records/s, ${rps(t.recordsPerCpuSec)} records/CPU-s ` +
+              `(${cpuBreakdown(t)}), p50 ${ms(t.p50Ms)} ms` +
               (r.errors > 0
                 ? `, ${r.errors} errors ${JSON.stringify(r.statuses)} ${r.firstError ?? ''}`
                 : ''),
@@ -274,56 +387,102 @@ async function run(ctx: BenchContext): Promise<PartResult> {
       const shift = turn++ % systems.length;
       for (const system of [...systems.slice(shift), ...systems.slice(0, shift)]) {
         const group = `alice-bench-${stamp}-${system}-${repeat}`;
-        const r = await runLoader(ctx, consume(system, group), 120);
-        const t = throughput(r);
-        record(system, 'consume', 0, t);
+        const r = await runLoader(ctx, consume(system, group), 180);
+        const read = throughput(r);
+        // Short of the records asked for (timed out): the run failed, whatever its rate says.
+        const t = r.records < consumeRecords ? { ...read, errors: read.errors + 1 } : read;
+        record(system, 'consume', t);
         ctx.log(
           `  consume ${system} (run ${repeat + 1}/${settings.repeats}): ${r.records} records in ${r.seconds.toFixed(2)} s, ` +
-            `${rps(t.recordsPerSec)} records/s` +
-            (r.errors > 0 ? `, ${r.errors} errors ${r.firstError ?? ''}` : ''),
+            `${rps(t.recordsPerSec)} records/s, ${rps(t.recordsPerCpuSec)} records/CPU-s (${cpuBreakdown(t)})` +
+            (r.errors > 0 ? `, ${r.errors} errors ${r.firstError ?? ''}` : '') +
+            (r.records < consumeRecords ? ` (short of ${consumeRecords}: counted as failed)` : ''),
         );
       }
     }
+    handoffs = await readHandoffs(tollgate.metricsUrl).catch((err: Error) => {
+      ctx.log(`part rest: could not read the hand-off counts: ${err.message}`);
+      return null;
+    });
+    ctx.log(`part rest: REST checks handed over by the gate: ${JSON.stringify(handoffs)}`);
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => {});
   }
 
   const points: Point[] = [];
   for (const system of systems) {
-    for (const batch of BATCHES) {
-      const list = runs.get(`${system}/produce/${batch}`) ?? [];
-      points.push({ system, batch, kind: 'produce', median: medianThroughput(list), runs: list });
+    for (const w of WORKLOADS) {
+      const list = runs.get(`${system}/produce/${w.id}`) ?? [];
+      points.push({
+        system,
+        kind: 'produce',
+        workload: w.id,
+        batch: w.batch,
+        median: medianThroughput(list),
+        runs: list,
+      });
     }
-    const list = runs.get(`${system}/consume/0`) ?? [];
-    points.push({ system, batch: 0, kind: 'consume', median: medianThroughput(list), runs: list });
+    const list = runs.get(`${system}/consume`) ?? [];
+    points.push({
+      system,
+      kind: 'consume',
+      workload: null,
+      batch: 0,
+      median: medianThroughput(list),
+      runs: list,
+    });
   }
   const data: RestDataPathData = {
     systems,
     bridge: bridgeInfo,
     kafkajs: kafkajsVersion(),
     concurrency,
+    principals: PRINCIPALS,
     consumeRecords,
+    handoffs,
     points,
   };
-  const at = (system: System, kind: 'produce' | 'consume', batch: number) =>
-    points.find((p) => p.system === system && p.kind === kind && p.batch === batch)?.median.recordsPerSec ??
-    Number.NaN;
-  const clean = (system: System) =>
-    points.filter((p) => p.system === system).every((p) => p.runs.every((r) => r.errors === 0));
-  const ofDirect = at('tollgate', 'produce', 100) / at('direct', 'produce', 100);
-  const ofBridge = at('tollgate', 'produce', 100) / at('bridge', 'produce', 100);
+  const pointOf = (system: System, workload: string | null) =>
+    points.find((p) => p.system === system && p.workload === workload);
+  const clean = (p: Point | undefined) =>
+    p !== undefined && p.runs.length > 0 && p.runs.every((r) => r.errors === 0);
+  const main = WORKLOADS[1]!.id;
+  const at = (system: System, workload: string) =>
+    pointOf(system, workload)?.median.recordsPerSec ?? Number.NaN;
+  const ofDirect = at('tollgate', main) / at('direct', main);
+  const ofBridge = at('tollgate', main) / at('bridge', main);
+  const batched = WORKLOADS.filter((w) => w.batch === 100);
+  const cpuRatios = batched.map((w) => {
+    const a = pointOf('tollgate', w.id);
+    const b = pointOf('direct', w.id);
+    return {
+      workload: w.id,
+      ratio: median(pairedRatios(a?.runs ?? [], b?.runs ?? [], (t) => t.recordsPerCpuSec)),
+      clean: clean(a) && clean(b),
+    };
+  });
+  const cpuMeasured = cpuRatios.every((r) => Number.isFinite(r.ratio));
   const targets: TargetVerdict[] = [
     {
-      target: `Produce through the gateway with 100-record batches: at least ${TARGET_OF_DIRECT * 100}% of direct kafkajs throughput`,
-      measured: `${rps(at('tollgate', 'produce', 100))} vs ${rps(at('direct', 'produce', 100))} records/s: ${ratio(ofDirect)}`,
-      met: Number.isFinite(ofDirect) ? clean('tollgate') && ofDirect >= TARGET_OF_DIRECT : null,
+      target: `Produce through the gateway, 100-record batches, ${PRINCIPALS} principals: records per CPU-second of the whole path at least ${TARGET_CPU_OF_DIRECT}× direct kafkajs's, in every workload`,
+      measured: cpuRatios
+        .map((r) => `${r.workload}: ${ratio(r.ratio)}${r.clean ? '' : ' (failed runs)'}`)
+        .join('; '),
+      met: cpuMeasured ? cpuRatios.every((r) => r.clean && r.ratio >= TARGET_CPU_OF_DIRECT) : null,
+    },
+    {
+      target: `Produce throughput through the gateway with 100-record batches (keyless, 1 partition): at least ${TARGET_OF_DIRECT * 100}% of direct kafkajs`,
+      measured: `${rps(at('tollgate', main))} vs ${rps(at('direct', main))} records/s: ${ratio(ofDirect)}`,
+      met: Number.isFinite(ofDirect)
+        ? clean(pointOf('tollgate', main)) && ofDirect >= TARGET_OF_DIRECT
+        : null,
     },
     {
       target: "Produce through the gateway with 100-record batches: at least the Strimzi bridge's",
       measured: Number.isFinite(ofBridge)
-        ? `${rps(at('tollgate', 'produce', 100))} vs ${rps(at('bridge', 'produce', 100))} records/s: ${ratio(ofBridge)}`
+        ? `${rps(at('tollgate', main))} vs ${rps(at('bridge', main))} records/s: ${ratio(ofBridge)}`
         : `not measured: ${bridgeInfo.reason}`,
-      met: Number.isFinite(ofBridge) ? clean('tollgate') && ofBridge >= 1 : null,
+      met: Number.isFinite(ofBridge) ? clean(pointOf('tollgate', main)) && ofBridge >= 1 : null,
     },
   ];
   return {
@@ -333,22 +492,30 @@ async function run(ctx: BenchContext): Promise<PartResult> {
     durationSec: (Date.now() - startedAt.getTime()) / 1000,
     method: [
       'Against a broker the benchmark starts itself (deploy/stack/stack.sh, one KRaft node, own ports): the gateway and the direct client on its ' +
-        "OAUTHBEARER listener with an `alice` token from the stack's issuer; the bridge (no OAuth) on its SASL PLAIN " +
-        'admin listener. Fresh single-partition topics per run.',
-      `(a) Envoy 1.40 (one worker, deploy/envoy/envoy.yaml) → \`tollgate serve\` (ext_authz over gRPC, then the REST ` +
-        'proxy, which verifies the token again from its cache) → one session producer per principal.',
-      `(b) kafkajs ${data.kafkajs}, one producer with Tollgate's session settings (idempotent, acks=all, ` +
-        'maxInFlightRequests 1, same retries) — what Tollgate itself can at best reach on one session.',
+        "OAUTHBEARER listener with tokens from the stack's issuer; the bridge (no OAuth) on its SASL PLAIN " +
+        'admin listener. Fresh topics per run (1 and 4 partitions for produce, 1 for consume).',
+      `${PRINCIPALS} principals at once: tokens of the stack's \`alice\` client minted with \`preferred_username=bench-user-N\`; Tollgate ` +
+        "takes the principal from that claim, so each is its own session and producer (its batcher merges only that principal's requests), " +
+        `while the broker sees \`alice\`. Client i of ${concurrency} uses principal i mod ${PRINCIPALS}.`,
+      '(a) Envoy 1.40 (one worker, deploy/envoy/envoy.yaml) → `tollgate serve` (ext_authz over gRPC, then the REST ' +
+        'proxy in the same process) → one session producer per principal.',
+      `(b) kafkajs ${data.kafkajs}, one producer per principal (own connection and token) with Tollgate's session settings ` +
+        '(idempotent, acks=all, maxInFlightRequests 1, same retries).',
       `Load: bench/rest/data-path-loader.ts, a Node process, closed loop with ${concurrency} concurrent clients ` +
-        '(keep-alive HTTP/1.1 for (a) and (c); concurrent send() calls on one producer for (b)); bounded in requests and time. ' +
-        `Bodies: \`application/vnd.kafka.binary.v2+json\`, ${RECORD_BYTES}-byte values (base64); MB/s counts record values.`,
-      `Consume: one consumer (a fresh group) reads ${consumeRecords.toLocaleString('en-US')} pre-produced records from the ` +
-        'beginning; REST: GET records (max_bytes 4 MiB) in a loop; direct: kafkajs eachBatch. The clock starts at the first ' +
-        'non-empty fetch (group join excluded).',
+        '(keep-alive HTTP/1.1 for (a) and (c); concurrent send() calls for (b)); bounded in requests and time. ' +
+        `Bodies: \`application/vnd.kafka.binary.v2+json\`, ${RECORD_BYTES}-byte values (base64), keys \`key-000\`… when keyed; MB/s counts record values.`,
+      'Records per CPU-second: records over the CPU time (user + system, all threads, from process.cpuUsage and /proc/<pid>/stat ' +
+        'with every child process) of everything on the path during the measured window: the load client, plus Envoy and Tollgate for (a), ' +
+        'plus the bridge for (c). The broker serves every system alike and is not counted. Ratios are per round (the runs of a round ' +
+        'are back to back), min / median / max over the rounds; the target uses the median.',
+      `Consume: one consumer (a fresh group) reads ${consumeRecords.toLocaleString('en-US')} pre-produced 1 KiB records from the ` +
+        `beginning; REST: GET records (max_bytes ${CONSUME_MAX_BYTES / 1048576} MiB; Tollgate's consumer buffer is bounded by rest.consumerBufferMaxBytes, default 8 MiB) in a loop; ` +
+        `direct: kafkajs eachBatch with maxBytes ${CONSUME_MAX_BYTES / 1048576} MiB. The clock and the CPU window start at the first ` +
+        'fetch that returned records (group join excluded). A run that read fewer records than asked is failed.',
       ctx.pinning.server === null
         ? 'Not pinned.'
         : `Servers (Tollgate, Envoy, bridge) on CPU ${ctx.pinning.server}, the loader on CPU ${ctx.pinning.loadgen}; the broker is the stack's (unpinned). ${priorityNote()}`,
-      `${settings.durationSec} s per produce run, ${settings.repeats} rounds, systems rotated each round; min / median / max shown, ratios of medians; a point with errors in any run is failed.`,
+      `${settings.durationSec} s per produce run, ${settings.repeats} rounds, systems rotated each round; min / median / max shown; a point with errors in any run is failed.`,
       bridgeInfo.version === null
         ? `(c) not run: ${bridgeInfo.reason}.`
         : `(c) io.strimzi:kafka-bridge ${bridgeInfo.version}, producer acks=all, idempotent.`,
@@ -358,42 +525,56 @@ async function run(ctx: BenchContext): Promise<PartResult> {
   };
 }
 
+function cpuBreakdown(t: Throughput): string {
+  return Object.entries(t.cpuSec)
+    .map(([name, sec]) => `${name} ${sec.toFixed(2)} s`)
+    .join(', ');
+}
+
 function render(result: PartResult): string {
   const data = result.data as RestDataPathData;
-  const direct = (kind: string, batch: number) =>
-    data.points.find((p) => p.system === 'direct' && p.kind === kind && p.batch === batch)?.median
-      .recordsPerSec ?? Number.NaN;
-  const bridge = (kind: string, batch: number) =>
-    data.points.find((p) => p.system === 'bridge' && p.kind === kind && p.batch === batch)?.median
-      .recordsPerSec ?? Number.NaN;
-  const rows = data.points.map((p) => [
-    p.kind === 'produce' ? `produce, ${p.batch} per request` : 'consume',
-    SYSTEM_LABEL[p.system],
-    spreadCell(
-      p.runs.map((r) => r.recordsPerSec),
-      rps,
-    ),
-    spreadCell(
-      p.runs.map((r) => r.mbPerSec),
-      (v) => v.toFixed(1),
-    ),
-    p.kind === 'produce'
-      ? spreadCell(
-          p.runs.map((r) => r.requestsPerSec),
-          rps,
-        )
-      : '–',
-    p.kind === 'produce'
-      ? spreadCell(
-          p.runs.map((r) => r.p50Ms),
-          ms,
-        )
-      : '–',
-    errorsCell(p.runs),
-    p.system === 'tollgate' ? ratio(p.median.recordsPerSec / direct(p.kind, p.batch)) : '–',
-    p.system === 'tollgate' ? ratio(p.median.recordsPerSec / bridge(p.kind, p.batch)) : '–',
-  ]);
-  const note = data.bridge.version === null ? `\n\n(c) not run: ${data.bridge.reason}.` : '';
+  const runsOf = (system: System, workload: string | null) =>
+    data.points.find((p) => p.system === system && p.workload === workload)?.runs ?? [];
+  const rows = data.points.map((p) => {
+    const direct = runsOf('direct', p.workload);
+    const bridge = runsOf('bridge', p.workload);
+    const vs = (other: readonly Throughput[], f: (t: Throughput) => number) =>
+      p.system === 'tollgate' && other.length > 0 ? spreadCell(pairedRatios(p.runs, other, f), ratio) : '–';
+    return [
+      p.kind === 'produce'
+        ? `produce, ${p.workload}`
+        : `consume, ${data.consumeRecords.toLocaleString('en-US')} records`,
+      SYSTEM_LABEL[p.system],
+      spreadCell(
+        p.runs.map((r) => r.recordsPerSec),
+        rps,
+      ),
+      spreadCell(
+        p.runs.map((r) => r.mbPerSec),
+        (v) => v.toFixed(1),
+      ),
+      p.kind === 'produce'
+        ? spreadCell(
+            p.runs.map((r) => r.p50Ms),
+            ms,
+          )
+        : '–',
+      spreadCell(
+        p.runs.map((r) => r.recordsPerCpuSec),
+        rps,
+      ),
+      cpuSplit(p.median.cpuSec),
+      errorsCell(p.runs),
+      vs(direct, (t) => t.recordsPerSec),
+      vs(direct, (t) => t.recordsPerCpuSec),
+      vs(bridge, (t) => t.recordsPerSec),
+    ];
+  });
+  const handoffs =
+    data.handoffs === null || data.handoffs === undefined
+      ? ''
+      : `\n\nREST requests Tollgate authorized with the gate's handed-over check: ${data.handoffs.used.toLocaleString('en-US')}; checked again in full: ${data.handoffs.rechecked.toLocaleString('en-US')}.`;
+  const note = (data.bridge.version === null ? `\n\n(c) not run: ${data.bridge.reason}.` : '') + handoffs;
   return (
     table(
       [
@@ -401,15 +582,23 @@ function render(result: PartResult): string {
         'system',
         'records/s',
         'MB/s',
-        'requests/s',
         'p50 ms',
+        'records/CPU-s',
+        'CPU split (median s)',
         'errors',
-        'Tollgate ÷ direct',
-        'Tollgate ÷ bridge',
+        'Tollgate ÷ direct, records/s',
+        'Tollgate ÷ direct, records/CPU-s',
+        'Tollgate ÷ bridge, records/s',
       ],
       rows,
     ) + note
   );
+}
+
+function cpuSplit(cpu: Readonly<Record<string, number>> | undefined): string {
+  if (!cpu) return '–';
+  const parts = Object.entries(cpu).map(([name, sec]) => `${name} ${sec.toFixed(2)}`);
+  return parts.length === 0 ? '–' : parts.join(', ');
 }
 
 export const restDataPath: BenchPart = {

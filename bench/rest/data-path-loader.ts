@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import kafkajs from 'kafkajs';
+import { treesCpuSec } from './cpu-time.ts';
 
 /**
  * Part 4's load generator, run as its own process (on the load-generator CPU) so the three
@@ -8,37 +9,54 @@ import kafkajs from 'kafkajs';
  * result. Closed loop: `concurrency` clients each send their next request when the previous one
  * answered. Bounded by `maxRequests` and `durationSec`; consumption by `records` and `timeoutSec`.
  *
- *  - http-produce:  POST the same body (a batch of records) to a REST proxy, keep-alive HTTP/1.1.
+ *  - http-produce:  POST the same body (a batch of records) to a REST proxy, keep-alive HTTP/1.1;
+ *                   request i is sent with token i mod n, so n principals produce at once (also
+ *                   when n is above the concurrency).
  *  - kafka-produce: producer.send() of the same batch with kafkajs, straight to the broker, with
- *                   the settings of Tollgate's session producer (src/kafka/session.ts).
+ *                   the settings of Tollgate's session producer (src/kafka/session.ts); one
+ *                   producer (own connection, own token) per principal, client i on producer i mod n.
  *  - http-consume:  one consumer instance (Confluent REST v2, binary or json) per principal, GET
  *                   records until together they have `records`.
  *  - kafka-consume: one kafkajs consumer from the beginning until `records`.
+ *
+ * CPU: over the measured window the loader reads its own CPU time (process.cpuUsage, every
+ * thread) and that of each process tree in `watch` (the servers on the request path, from
+ * /proc), so the runner can report records per CPU-second of the whole path.
  */
 
-interface HttpProduce {
+/** The produced records: `batch` values of `recordBytes` bytes, keys `key-000`… when keyed. */
+export interface BatchShape {
+  readonly batch: number;
+  readonly recordBytes: number;
+  readonly keyed: boolean;
+}
+
+/** Process trees whose CPU time the loader reads at the start and end of its window. */
+type Watch = Readonly<Record<string, number>>;
+
+interface HttpProduce extends BatchShape {
   readonly mode: 'http-produce';
   readonly url: string;
   readonly headers: Record<string, string>;
-  /** A file holding the request body (a batch of 100 is larger than one argv string may be). */
-  readonly bodyFile: string;
+  /** Bearer tokens, one per principal; empty: no Authorization header. */
+  readonly tokens: readonly string[];
   /**
-   * Authorization header values taken in turn, request by request (many principals); absent:
-   * `headers` alone.
+   * A file holding the request body to send instead of the shape's binary body (another
+   * embedded format); it must hold `batch` records.
    */
-  readonly authorizations?: readonly string[];
+  readonly bodyFile?: string;
+  readonly watch?: Watch;
   readonly concurrency: number;
   readonly durationSec: number;
   readonly maxRequests: number;
 }
 
-interface KafkaProduce {
+interface KafkaProduce extends BatchShape {
   readonly mode: 'kafka-produce';
   readonly brokers: string[];
-  readonly token: string;
+  /** One producer per token (principal). */
+  readonly tokens: readonly string[];
   readonly topic: string;
-  readonly batch: number;
-  readonly recordBytes: number;
   readonly concurrency: number;
   readonly durationSec: number;
   readonly maxRequests: number;
@@ -53,14 +71,14 @@ interface HttpConsume {
   readonly records: number;
   readonly timeoutSec: number;
   readonly maxBytes: number;
-  /** Embedded format of the consumer (default binary). */
+  /** Embedded format of the consumers (default binary). */
   readonly format?: 'binary' | 'json';
   /**
-   * One consumer per value, each with this Authorization header and its own group
-   * (`group-<i>`), all reading at once; together they stop at `records`. Absent: one consumer
-   * with `headers`.
+   * Bearer tokens: one consumer per token, each in its own group (`<group>-<i>`), all reading
+   * at once until together they have `records`. Absent or empty: one consumer with `headers`.
    */
-  readonly authorizations?: readonly string[];
+  readonly tokens?: readonly string[];
+  readonly watch?: Watch;
 }
 
 interface KafkaConsume {
@@ -71,6 +89,8 @@ interface KafkaConsume {
   readonly topic: string;
   readonly records: number;
   readonly timeoutSec: number;
+  /** kafkajs's fetch size (bytes per fetch response), the direct consumer's buffer bound. */
+  readonly maxBytes: number;
 }
 
 export type LoaderSpec = HttpProduce | KafkaProduce | HttpConsume | KafkaConsume;
@@ -85,14 +105,60 @@ export interface LoaderResult {
   readonly records: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
-  /** CPU time (user + system) this loader process spent in the measured interval. */
-  readonly cpuSec: number;
   readonly firstError?: string;
+  /** CPU seconds over the measured window: `client` is the loader itself, the rest `watch`'s trees. */
+  readonly cpuSec: Record<string, number>;
 }
 
-function cpuSince(start: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / 1e6;
+/** CPU time over a window: the loader's own and that of the watched process trees. */
+class CpuWindow {
+  #client: NodeJS.CpuUsage | null = null;
+  #trees: Record<string, number> = {};
+  #result: Record<string, number> | null = null;
+  readonly #watch: Watch;
+
+  constructor(watch: Watch = {}) {
+    this.#watch = watch;
+  }
+
+  /** Opens the window; later calls (other consumers' first records) leave it as it is. */
+  start(): void {
+    if (this.#client !== null) return;
+    this.#trees = treesCpuSec(this.#watch);
+    this.#client = process.cpuUsage();
+  }
+
+  stop(): void {
+    if (this.#client === null || this.#result !== null) return;
+    const client = process.cpuUsage(this.#client);
+    const trees = treesCpuSec(this.#watch);
+    const out: Record<string, number> = { client: (client.user + client.system) / 1e6 };
+    for (const [name, sec] of Object.entries(trees)) out[name] = sec - (this.#trees[name] ?? 0);
+    this.#result = out;
+  }
+
+  get result(): Record<string, number> {
+    return this.#result ?? {};
+  }
+}
+
+/** The records of one request, as Kafka values (and keys). */
+function batchRecords(shape: BatchShape): { key: Buffer | null; value: Buffer }[] {
+  const value = Buffer.alloc(shape.recordBytes, 0x61);
+  return Array.from({ length: shape.batch }, (_, i) => ({
+    key: shape.keyed ? Buffer.from(`key-${String(i).padStart(3, '0')}`) : null,
+    value,
+  }));
+}
+
+/** The same records as a REST v2 binary produce body. */
+export function produceBody(shape: BatchShape): string {
+  const records = batchRecords(shape).map((r) =>
+    r.key === null
+      ? { value: r.value.toString('base64') }
+      : { key: r.key.toString('base64'), value: r.value.toString('base64') },
+  );
+  return JSON.stringify({ records });
 }
 
 function pct(sorted: Float64Array, q: number): number {
@@ -136,7 +202,8 @@ async function closedLoop(
   durationSec: number,
   maxRequests: number,
   recordsPerRequest: number,
-  send: (index: number) => Promise<number>,
+  watch: Watch | undefined,
+  send: (client: number, index: number) => Promise<number>,
 ): Promise<LoaderResult> {
   const latencies = new Float64Array(maxRequests);
   const statuses: Record<string, number> = {};
@@ -144,15 +211,16 @@ async function closedLoop(
   let ok = 0;
   let errors = 0;
   let firstError: string | undefined;
-  const cpu0 = process.cpuUsage();
+  const cpu = new CpuWindow(watch);
+  cpu.start();
   const t0 = performance.now();
   const deadline = t0 + durationSec * 1000;
-  const worker = async () => {
+  const worker = async (client: number) => {
     while (started < maxRequests && performance.now() < deadline) {
       const index = started++;
       const t = performance.now();
       try {
-        const status = await send(index);
+        const status = await send(client, index);
         statuses[status] = (statuses[status] ?? 0) + 1;
         if (status >= 200 && status < 300) latencies[ok++] = performance.now() - t;
         else errors++;
@@ -163,9 +231,9 @@ async function closedLoop(
       }
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await Promise.all(Array.from({ length: concurrency }, (_, client) => worker(client)));
   const seconds = (performance.now() - t0) / 1000;
-  const cpuSec = cpuSince(cpu0);
+  cpu.stop();
   const sorted = latencies.subarray(0, ok).sort();
   return {
     requests: ok,
@@ -175,8 +243,8 @@ async function closedLoop(
     records: ok * recordsPerRequest,
     p50Ms: pct(sorted, 0.5),
     p99Ms: pct(sorted, 0.99),
-    cpuSec,
     firstError,
+    cpuSec: cpu.result,
   };
 }
 
@@ -187,18 +255,19 @@ function oauth(token: string) {
 async function httpProduce(spec: HttpProduce): Promise<LoaderResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: spec.concurrency });
   const url = new URL(spec.url);
-  const body = readFileSync(spec.bodyFile, 'utf8');
-  const records = (JSON.parse(body) as { records: unknown[] }).records.length;
-  const auth = spec.authorizations ?? [];
-  const headerSets =
-    auth.length === 0 ? [spec.headers] : auth.map((authorization) => ({ ...spec.headers, authorization }));
+  const body = spec.bodyFile === undefined ? produceBody(spec) : readFileSync(spec.bodyFile, 'utf8');
+  const headers =
+    spec.tokens.length === 0
+      ? [spec.headers]
+      : spec.tokens.map((token) => ({ ...spec.headers, authorization: `Bearer ${token}` }));
   const result = await closedLoop(
     spec.concurrency,
     spec.durationSec,
     spec.maxRequests,
-    records,
-    async (index) => {
-      const res = await httpCall(agent, url, 'POST', headerSets[index % headerSets.length]!, body, 30000);
+    spec.batch,
+    spec.watch,
+    async (_client, index) => {
+      const res = await httpCall(agent, url, 'POST', headers[index % headers.length]!, body, 30000);
       return res.status;
     },
   );
@@ -207,29 +276,36 @@ async function httpProduce(spec: HttpProduce): Promise<LoaderResult> {
 }
 
 async function kafkaProduce(spec: KafkaProduce): Promise<LoaderResult> {
-  const kafka = new kafkajs.Kafka({
-    clientId: 'tollgate-bench-direct',
-    brokers: spec.brokers,
-    sasl: oauth(spec.token),
-    logLevel: kafkajs.logLevel.WARN,
-  });
-  // As src/kafka/session.ts builds a session's producer.
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
-    allowAutoTopicCreation: false,
-  });
-  await producer.connect();
-  const value = Buffer.alloc(spec.recordBytes, 0x61);
-  const messages = Array.from({ length: spec.batch }, () => ({ value }));
+  // One client and producer per principal, as src/kafka/session.ts builds a session's producer.
+  const producers = spec.tokens.map((token) =>
+    new kafkajs.Kafka({
+      clientId: 'tollgate-bench-direct',
+      brokers: spec.brokers,
+      sasl: oauth(token),
+      logLevel: kafkajs.logLevel.WARN,
+    }).producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
+      allowAutoTopicCreation: false,
+    }),
+  );
+  await Promise.all(producers.map((p) => p.connect()));
+  const messages = batchRecords(spec);
   try {
-    return await closedLoop(spec.concurrency, spec.durationSec, spec.maxRequests, spec.batch, async () => {
-      await producer.send({ topic: spec.topic, acks: -1, messages });
-      return 200;
-    });
+    return await closedLoop(
+      spec.concurrency,
+      spec.durationSec,
+      spec.maxRequests,
+      spec.batch,
+      undefined,
+      async (client) => {
+        await producers[client % producers.length]!.send({ topic: spec.topic, acks: -1, messages });
+        return 200;
+      },
+    );
   } finally {
-    await producer.disconnect();
+    await Promise.all(producers.map((p) => p.disconnect()));
   }
 }
 
@@ -239,17 +315,20 @@ interface ConsumerRun {
   records: number;
   errors: number;
   firstError?: string;
-  /** When the first non-empty fetch was sent, and when the last one answered (0: none). */
+  /** When the first fetch with records was sent, and when the last one answered (0: none). */
   t0: number;
   tEnd: number;
+  /** Deletes the consumer instance (after the CPU window closed). */
+  close: () => Promise<void>;
 }
 
-/** One REST consumer instance: create, subscribe, GET records until `target`, delete. */
+/** One REST consumer instance: create, subscribe, GET records until `target`. */
 async function consumeAs(
   spec: HttpConsume,
   headers: Record<string, string>,
   group: string,
   target: number,
+  cpu: CpuWindow,
 ): Promise<ConsumerRun> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const base = spec.baseUrl;
@@ -271,6 +350,10 @@ async function consumeAs(
   if (created.status !== 200)
     throw new Error(`create consumer: ${created.status} ${created.text.slice(0, 200)}`);
   const instance = `${base}/consumers/${group}/instances/c1`;
+  const close = async () => {
+    await httpCall(agent, new URL(instance), 'DELETE', json, null, 30000).catch(() => {});
+    agent.destroy();
+  };
   const sub = await httpCall(
     agent,
     new URL(`${instance}/subscription`),
@@ -283,7 +366,7 @@ async function consumeAs(
     throw new Error(`subscribe: ${sub.status} ${sub.text.slice(0, 200)}`);
   const fetchUrl = new URL(`${instance}/records?timeout=1000&max_bytes=${spec.maxBytes}`);
   const accept = { ...headers, accept: `application/vnd.kafka.${format}.v2+json` };
-  const run: ConsumerRun = { latencies: [], statuses: {}, records: 0, errors: 0, t0: 0, tEnd: 0 };
+  const run: ConsumerRun = { latencies: [], statuses: {}, records: 0, errors: 0, t0: 0, tEnd: 0, close };
   // The clock starts at the first fetch that returns records: group join and the first
   // assignment are a per-consumer constant, not throughput.
   const hardDeadline = performance.now() + spec.timeoutSec * 1000;
@@ -298,7 +381,12 @@ async function consumeAs(
         continue;
       }
       const got = (JSON.parse(res.text) as unknown[]).length;
-      if (got > 0 && run.t0 === 0) run.t0 = t;
+      if (got > 0 && run.t0 === 0) {
+        run.t0 = t;
+        // The CPU window opens once the first fetch with records is in (the first consumer's),
+        // as the direct consumer's opens in its first eachBatch: neither counts that fetch.
+        cpu.start();
+      }
       if (run.t0 > 0) {
         run.records += got;
         run.tEnd = performance.now();
@@ -313,23 +401,23 @@ async function consumeAs(
     run.errors++;
     run.firstError ??= `${run.records} of ${target} records within ${spec.timeoutSec} s`;
   }
-  await httpCall(agent, new URL(instance), 'DELETE', json, null, 30000).catch(() => {});
-  agent.destroy();
   return run;
 }
 
 async function httpConsume(spec: HttpConsume): Promise<LoaderResult> {
-  const cpu0 = process.cpuUsage();
-  const auth = spec.authorizations ?? [];
+  const tokens = spec.tokens ?? [];
   const consumers =
-    auth.length === 0
+    tokens.length === 0
       ? [{ headers: spec.headers, group: spec.group }]
-      : auth.map((authorization, i) => ({
-          headers: { ...spec.headers, authorization },
+      : tokens.map((token, i) => ({
+          headers: { ...spec.headers, authorization: `Bearer ${token}` },
           group: `${spec.group}-${i}`,
         }));
   const target = Math.ceil(spec.records / consumers.length);
-  const runs = await Promise.all(consumers.map((c) => consumeAs(spec, c.headers, c.group, target)));
+  const cpu = new CpuWindow(spec.watch);
+  const runs = await Promise.all(consumers.map((c) => consumeAs(spec, c.headers, c.group, target, cpu)));
+  cpu.stop();
+  await Promise.all(runs.map((r) => r.close()));
   const started = runs.filter((r) => r.t0 > 0);
   const t0 = Math.min(...started.map((r) => r.t0));
   const tEnd = Math.max(...started.map((r) => r.tEnd));
@@ -346,35 +434,43 @@ async function httpConsume(spec: HttpConsume): Promise<LoaderResult> {
     records: runs.reduce((sum, r) => sum + r.records, 0),
     p50Ms: pct(sorted, 0.5),
     p99Ms: pct(sorted, 0.99),
-    cpuSec: cpuSince(cpu0),
     firstError: runs.find((r) => r.firstError !== undefined)?.firstError,
+    cpuSec: cpu.result,
   };
 }
 
 async function kafkaConsume(spec: KafkaConsume): Promise<LoaderResult> {
-  const cpu0 = process.cpuUsage();
   const kafka = new kafkajs.Kafka({
     clientId: 'tollgate-bench-direct',
     brokers: spec.brokers,
     sasl: oauth(spec.token),
     logLevel: kafkajs.logLevel.WARN,
   });
-  const consumer = kafka.consumer({ groupId: spec.group });
+  const consumer = kafka.consumer({
+    groupId: spec.group,
+    maxBytes: spec.maxBytes,
+    maxBytesPerPartition: spec.maxBytes,
+  });
   await consumer.connect();
   await consumer.subscribe({ topics: [spec.topic], fromBeginning: true });
   let records = 0;
   let batches = 0;
   let t0 = 0;
   let tEnd = 0;
+  const cpu = new CpuWindow();
   const done = new Promise<void>((resolve) => {
     void consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
-        if (t0 === 0) t0 = performance.now();
+        if (t0 === 0) {
+          t0 = performance.now();
+          cpu.start();
+        }
         records += batch.messages.length;
         batches++;
         if (records >= spec.records && tEnd === 0) {
           tEnd = performance.now();
+          cpu.stop();
           resolve();
         }
       },
@@ -382,6 +478,7 @@ async function kafkaConsume(spec: KafkaConsume): Promise<LoaderResult> {
   });
   await Promise.race([done, new Promise((resolve) => setTimeout(resolve, spec.timeoutSec * 1000))]);
   const seconds = t0 === 0 ? 0 : ((tEnd || performance.now()) - t0) / 1000;
+  cpu.stop();
   await consumer.disconnect();
   return {
     requests: batches,
@@ -391,7 +488,7 @@ async function kafkaConsume(spec: KafkaConsume): Promise<LoaderResult> {
     records,
     p50Ms: Number.NaN,
     p99Ms: Number.NaN,
-    cpuSec: cpuSince(cpu0),
+    cpuSec: cpu.result,
   };
 }
 

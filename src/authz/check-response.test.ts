@@ -68,6 +68,43 @@ describe('createCheckResponseEncoder', () => {
     assert.equal(decoded.status.code, 7);
   });
 
+  it('adds a hand-off id to an allow, first time and after the same allow was cached', () => {
+    const encode = createCheckResponseEncoder(serialize, PRINCIPAL_HEADER);
+    const decode = (bytes: Buffer) => check.responseDeserialize(bytes);
+    for (let round = 0; round < 2; round++) {
+      for (const [name, outcome, host] of ROWS) {
+        const id = `id-${round}-${name}`;
+        const expected = decode(serialize(toCheckResponse(outcome, PRINCIPAL_HEADER, host, id)));
+        assert.deepEqual(decode(encode(outcome, host, id)), expected, `${name}, round ${round + 1}`);
+      }
+    }
+    // Only an allow of a principal carries it; the cached allow is left as it was.
+    const alice = checkOutcome({ verdict: 'allow', principal: 'alice' });
+    const headers = (bytes: Buffer) =>
+      (
+        decode(bytes) as { ok_response: { headers: { header: { key: string; value: string } }[] } }
+      ).ok_response.headers.map((h) => `${h.header.key}=${h.header.value}`);
+    assert.deepEqual(headers(encode(alice, '10.0.0.7', 'one')), [
+      `${PRINCIPAL_HEADER}=alice`,
+      'x-tollgate-client-address=10.0.0.7',
+      'x-tollgate-check=one',
+    ]);
+    assert.deepEqual(headers(encode(alice, '10.0.0.7')), [
+      `${PRINCIPAL_HEADER}=alice`,
+      'x-tollgate-client-address=10.0.0.7',
+    ]);
+  });
+
+  it('removes a client-sent hand-off header on a public route', () => {
+    const encode = createCheckResponseEncoder(serialize, PRINCIPAL_HEADER);
+    const decoded = check.responseDeserialize(
+      encode(checkOutcome({ verdict: 'allow', principal: null }), '10.0.0.7'),
+    ) as {
+      ok_response: { headers_to_remove: string[] };
+    };
+    assert.ok(decoded.ok_response.headers_to_remove.includes('x-tollgate-check'));
+  });
+
   it('stays correct past its bound', () => {
     const encode = createCheckResponseEncoder(serialize, PRINCIPAL_HEADER, 2);
     for (let i = 0; i < 5; i++) {

@@ -5,6 +5,7 @@ import { type EnvoyCheckRequest, encodeEnvoyCheckRequest } from '../../test/supp
 import { type CompiledAcls, compileAcls } from '../acl/acl-compile.ts';
 import { parseAclFile } from '../acl/acl-file.ts';
 import { type CheckOutcome, createChecker } from '../check/check.ts';
+import { CHECK_HANDOFF_HEADER } from '../check/check-handoff.ts';
 import { CODE_INFO, type ErrorCode } from '../errors.ts';
 import { extractBearer } from '../jwt/bearer.ts';
 import type { TokenVerifier } from '../jwt/verifier.ts';
@@ -270,7 +271,20 @@ describe('toCheckResponse', () => {
   it('allows a public route by removing any principal header instead of setting one', () => {
     const response = responseFor(outcome({ verdict: 'allow', principal: null }));
     assert.equal(response.status.code, 0);
-    assert.deepEqual(response.ok_response, { headers_to_remove: [PRINCIPAL_HEADER, CLIENT_ADDRESS_HEADER] });
+    assert.deepEqual(response.ok_response, {
+      headers_to_remove: [PRINCIPAL_HEADER, CLIENT_ADDRESS_HEADER, CHECK_HANDOFF_HEADER],
+    });
+  });
+
+  it('carries the hand-off id (tollgate serve) by OVERWRITE_IF_EXISTS_OR_ADD, so a client copy never survives', () => {
+    const o = outcome({ verdict: 'allow', principal: 'alice' });
+    const response = toCheckResponse(o, PRINCIPAL_HEADER, '10.0.0.7', 'the-id') as unknown as Response;
+    assert.deepEqual(response.ok_response?.headers?.[2], {
+      header: { key: CHECK_HANDOFF_HEADER, value: 'the-id' },
+      append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
+    });
+    const without = responseFor(o).ok_response?.headers?.map((h) => h.header.key);
+    assert.ok(!without?.includes(CHECK_HANDOFF_HEADER), 'no id without a hand-off');
   });
 
   // google.rpc.Code: 16 UNAUTHENTICATED, 7 PERMISSION_DENIED, 14 UNAVAILABLE. Any non-zero code

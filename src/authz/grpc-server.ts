@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import grpc from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
-import type { Checker, CheckOutcome, CheckRequest } from '../check/check.ts';
+import { type Checker, type CheckOutcome, type CheckRequest, passes } from '../check/check.ts';
+import type { CheckHandoff } from '../check/check-handoff.ts';
 import { certificateThumbprint } from '../jwt/certificate-binding.ts';
 import { InFlightLimit, isPastDeadline } from '../limits/in-flight-limit.ts';
 import type { ShedReason } from '../metrics/metrics.ts';
@@ -98,6 +99,8 @@ export interface GrpcServerOptions {
   readonly maxConcurrentStreams?: number;
   /** Called for every Check refused before any work. */
   readonly onShed?: (reason: ShedReason) => void;
+  /** `tollgate serve`: passed checks are handed to the REST process in this process. */
+  readonly handoff?: CheckHandoff;
 }
 
 export async function startGrpcServer(
@@ -149,7 +152,9 @@ export async function startGrpcServer(
     limit.release();
     let bytes: Buffer;
     try {
-      bytes = encodeResponse(outcome, request.host);
+      // `tollgate serve`: a passed check is kept for the REST process under a fresh id (null: none).
+      const handoffId = options.handoff && passes(outcome) ? options.handoff.put(request, outcome) : null;
+      bytes = encodeResponse(outcome, request.host, handoffId);
     } catch {
       // Fail closed: an answer that cannot be encoded is an RPC error (a denial for Envoy).
       callback({ code: grpc.status.INTERNAL, details: 'check answer could not be encoded' });

@@ -43,6 +43,7 @@ export class Metrics {
   readonly decisions: client.Counter<'result' | 'reason'>;
   readonly checkDuration: client.Histogram<'transport'>;
   readonly tokenCache: client.Counter<'result'>;
+  readonly restCheckHandoffs: client.Counter<'result'>;
   readonly jwksFetches: client.Counter<'issuer' | 'result'>;
   readonly aclReloads: client.Counter<'result'>;
   readonly aclRules: client.Gauge;
@@ -106,6 +107,12 @@ export class Metrics {
       labelNames: ['result'],
       registers: r,
       collect: () => flush(this.pendingCache, this.cacheChildren),
+    });
+    this.restCheckHandoffs = new client.Counter({
+      name: 'tollgate_rest_check_handoffs_total',
+      help: "REST requests in `tollgate serve` by how they were authorized: the gate's passed check handed over (used), or checked again in full (rechecked).",
+      labelNames: ['result'],
+      registers: r,
     });
     this.jwksFetches = new client.Counter({
       name: 'tollgate_jwks_fetches_total',
@@ -217,6 +224,8 @@ export class Metrics {
       http: this.checkDuration.labels('http'),
     };
     this.cacheChildren.push(this.tokenCache.labels('hit'), this.tokenCache.labels('miss'));
+    this.restCheckHandoffs.labels('used');
+    this.restCheckHandoffs.labels('rechecked');
     this.aclReloads.labels('ok');
     this.aclReloads.labels('error');
     for (const reason of SESSION_CLOSE_REASONS) this.sessionsClosed.labels(reason);

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { ServiceError } from '../errors.ts';
 
@@ -66,21 +67,39 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export const MAX_JSON_DEPTH = 64;
 
-/** True when the JSON text opens more than `max` objects/arrays at once (string contents skipped). */
+/**
+ * True when the JSON text opens more than `max` objects/arrays at once (string contents skipped).
+ * Strings are skipped with Buffer#indexOf (native) to their closing quote, one not preceded by an
+ * odd run of backslashes: a produce body is mostly long base64 strings, and a byte-by-byte walk
+ * through them cost more than parsing them.
+ */
 export function nestsDeeperThan(body: Buffer, max: number): boolean {
   let depth = 0;
-  let inString = false;
-  for (let i = 0; i < body.length; i++) {
+  const length = body.length;
+  for (let i = 0; i < length; i++) {
     const c = body[i]!;
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
+    if (c === 0x22) {
+      i = closingQuote(body, i);
+      // Unterminated: no deeper than seen so far; JSON.parse refuses the text anyway.
+      if (i < 0) return false;
+    } else if (c === 0x7b || c === 0x5b) {
       if (++depth > max) return true;
     } else if (c === 0x7d || c === 0x5d) depth--;
   }
   return false;
+}
+
+/** Index of the quote that closes the string opening at `open`; -1 when there is none. */
+function closingQuote(body: Buffer, open: number): number {
+  let from = open + 1;
+  for (;;) {
+    const quote = body.indexOf(0x22, from);
+    if (quote < 0) return -1;
+    let backslashes = 0;
+    for (let k = quote - 1; k > open && body[k] === 0x5c; k--) backslashes++;
+    if (backslashes % 2 === 0) return quote;
+    from = quote + 1;
+  }
 }
 
 /** Parses a body that must be a JSON object. */
@@ -91,7 +110,10 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   }
   let text: string;
   try {
-    text = utf8.decode(body);
+    // All ASCII (every base64 body is): the bytes are the characters, so take them as they
+    // are (about twice as fast as the validating decoder); anything else is decoded, and refused
+    // when it is not UTF-8.
+    text = isAscii(body) ? body.toString('latin1') : utf8.decode(body);
   } catch {
     throw new ServiceError('REQUEST_INVALID', 'Request body is not valid UTF-8');
   }

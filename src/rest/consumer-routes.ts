@@ -7,7 +7,7 @@ import {
   type TopicPartition,
   type TopicPartitionOffset,
 } from '../kafka/consumer-instance.ts';
-import { decodeField } from './record-format.ts';
+import { type DataFormat, decodeField } from './record-format.ts';
 import { assertTopicAllowed, type RequestContext } from './request-context.ts';
 import { send, sendEmpty, sendJson, sortKeysDeep } from './respond.ts';
 import { decodeSchemaField, isSchemaFormat } from './schema-formats.ts';
@@ -248,6 +248,8 @@ export async function fetchRecords(ctx: RequestContext): Promise<void> {
   const maxBytes = queryInteger(ctx, 'max_bytes', ctx.config.rest.consumerRequestMaxBytes);
   const records = timeoutMs === 0 || maxBytes === 0 ? [] : await instance.fetch(timeoutMs, maxBytes);
   const format = instance.options.format;
+  // binary and json decode without a registry: synchronously, not two awaits per record.
+  const plain = isSchemaFormat(format) ? null : format;
   let bytes = 0;
   // Records are the largest answers: each item is built with its keys already in sorted order
   // (and json values sorted once, here), so the body is one plain JSON.stringify.
@@ -261,12 +263,14 @@ export async function fetchRecords(ctx: RequestContext): Promise<void> {
     out.push({
       headers,
       // A key that does not decode is returned as base64 (Karapace, except jsonschema); a value must decode.
-      key: sortKeysDeep(await safeKey(ctx, format, r.key)),
+      key: sortKeysDeep(plain ? plainKey(plain, r.key) : await safeKey(ctx, format, r.key)),
       offset: r.offset,
       partition: r.partition,
       timestamp: r.timestamp,
       topic: r.topic,
-      value: sortKeysDeep(await decodeAny(ctx, format, r.value, 'value')),
+      value: sortKeysDeep(
+        plain ? decodeField(plain, r.value, 'value') : await decodeAny(ctx, format, r.value, 'value'),
+      ),
     });
   }
   ctx.metrics.recordsConsumed.inc(out.length);
@@ -278,6 +282,16 @@ function decodeAny(ctx: RequestContext, format: ConsumerFormat, bytes: Buffer | 
   return isSchemaFormat(format)
     ? decodeSchemaField(ctx, format, bytes, side)
     : Promise.resolve(decodeField(format, bytes, side));
+}
+
+/** safeKey for binary and json: a key that does not decode is returned as base64. */
+function plainKey(format: DataFormat, key: Buffer | null): unknown {
+  try {
+    return decodeField(format, key, 'key');
+  } catch (err) {
+    if (err instanceof ServiceError) return key?.toString('base64') ?? null;
+    throw err;
+  }
 }
 
 async function safeKey(ctx: RequestContext, format: ConsumerFormat, key: Buffer | null): Promise<unknown> {

@@ -9,7 +9,22 @@ import { ServiceError } from '../errors.ts';
 
 export type DataFormat = 'binary' | 'json';
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/**
+ * The bytes of standard base64 text (`[A-Za-z0-9+/]*` then at most two `=`, length a multiple
+ * of 4), or null for anything else. Node's decoder skips characters outside the alphabet (and
+ * takes `-` and `_` as base64url), so the text is valid exactly when no character was skipped,
+ * i.e. the bytes are as many as its length says, and it has neither `-` nor `_`. This costs the
+ * decode that is needed anyway plus two native scans, where a regular expression walked every
+ * character of every value first (a 1 KiB record is 1,368 characters).
+ */
+export function decodeBase64(text: string): Buffer | null {
+  if (text.length % 4 !== 0) return null;
+  const bytes = Buffer.from(text, 'base64');
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  if (bytes.length !== (text.length / 4) * 3 - padding) return null;
+  if (text.includes('-') || text.includes('_')) return null;
+  return bytes;
+}
 
 function isFalsyPayload(value: unknown): boolean {
   if (value === 0 || value === '' || value === false) return true;
@@ -22,10 +37,11 @@ export function encodeField(format: DataFormat, value: unknown, side: 'key' | 'v
   if (value === null || value === undefined) return null;
   if (isFalsyPayload(value)) return Buffer.alloc(0);
   if (format === 'binary') {
-    if (typeof value !== 'string' || value.length % 4 !== 0 || !BASE64.test(value)) {
+    const bytes = typeof value === 'string' ? decodeBase64(value) : null;
+    if (bytes === null) {
       throw new ServiceError('REQUEST_INVALID', `${side} is not valid base64 for the binary format`);
     }
-    return Buffer.from(value, 'base64');
+    return bytes;
   }
   let text: string;
   try {

@@ -42,21 +42,27 @@ export function send(
   extraHeaders: Readonly<Record<string, string>> = {},
 ): void {
   const headers: Record<string, string> = { ...CORS, ...extraHeaders };
-  if (body !== null) {
-    headers['content-type'] = contentType;
-    if (status >= 200 && status < 300) {
-      const etag = `"${createHash('md5').update(body).digest('hex')}"`;
-      headers.etag = etag;
-      if (req.headers['if-none-match'] === etag) {
-        res.writeHead(304, headers);
-        res.end();
-        return;
-      }
-    }
-    headers['content-length'] = String(Buffer.byteLength(body));
+  if (body === null) {
+    res.writeHead(status, headers);
+    res.end();
+    return;
   }
+  // Encoded once: the ETag, the length and the socket all take these bytes (a records answer is
+  // megabytes; hashing the string, measuring it and writing it each encoded it again).
+  const bytes = Buffer.from(body, 'utf8');
+  headers['content-type'] = contentType;
+  if (status >= 200 && status < 300) {
+    const etag = `"${createHash('md5').update(bytes).digest('hex')}"`;
+    headers.etag = etag;
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, headers);
+      res.end();
+      return;
+    }
+  }
+  headers['content-length'] = String(bytes.length);
   res.writeHead(status, headers);
-  res.end(body ?? undefined);
+  res.end(bytes);
 }
 
 export function sendJson(

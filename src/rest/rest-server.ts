@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { CompiledAcls } from '../acl/acl-compile.ts';
-import { type Checker, passes } from '../check/check.ts';
+import { type Checker, type CheckOutcome, passes } from '../check/check.ts';
+import { CHECK_HANDOFF_HEADER, type CheckHandoff } from '../check/check-handoff.ts';
 import type { Config } from '../config/schema.ts';
 import { ServiceError } from '../errors.ts';
 import { thumbprintFromForwardedCert } from '../jwt/certificate-binding.ts';
@@ -28,7 +29,9 @@ import * as v3 from './v3-routes.ts';
  * gate, once per request, so the resource that was authorized is the resource acted on, and it
  * runs the same Checker itself on the same inputs (the route, the raw Authorization values, the
  * client address the gate checked; cached token verification makes that cheap): a request that
- * reaches this port without passing Envoy still cannot act.
+ * reaches this port without passing Envoy still cannot act. In `tollgate serve` the gate hands
+ * its passed check over instead (check-handoff.ts): used only when it was made on exactly what
+ * this request carries, else the check runs here in full.
  *
  * Order of checks (reference section 3): route → body → Content-Type/Accept → authentication →
  * endpoint logic.
@@ -98,6 +101,8 @@ async function readJsonBody(
 export interface RestServerDeps {
   readonly config: Config;
   readonly checker: Checker;
+  /** `tollgate serve`: the gate's passed checks, by the id Envoy forwards. */
+  readonly handoff?: CheckHandoff;
   readonly sessions: SessionManager;
   /** The ACLs for filtering topic lists; null when authorization is off. */
   readonly acls: () => CompiledAcls | null;
@@ -122,7 +127,24 @@ export function createRestServer(deps: RestServerDeps): Server {
   ): Promise<void> {
     const method = req.method ?? 'GET';
     const target = req.url ?? '/';
-    const route = mapRoute(method, target);
+    // The inputs of the check, read once: the raw Authorization values, the client address the
+    // gate checked, and the client certificate's thumbprint (set by Envoy alone:
+    // forward_client_cert_details SANITIZE_SET with client TLS; Envoy's default SANITIZE strips a
+    // client's copy; this listener is loopback-only behind it).
+    const authorization = authorizationValues(req.rawHeaders);
+    const host = clientAddress(req.rawHeaders, req.socket.remoteAddress);
+    const clientCertThumbprint = thumbprintFromForwardedCert(
+      firstValue(req.headers['x-forwarded-client-cert']),
+    );
+    const handedOff =
+      deps.handoff?.take(firstValue(req.headers[CHECK_HANDOFF_HEADER]), {
+        method,
+        path: target,
+        authorization,
+        host,
+        clientCertThumbprint,
+      }) ?? null;
+    const route = handedOff?.route ?? mapRoute(method, target);
     if (!route.known) throw new ServiceError(route.status === 405 ? 'METHOD_NOT_ALLOWED' : 'ROUTE_UNKNOWN');
     routeLabel.id = route.id;
     if (method === 'OPTIONS') {
@@ -158,22 +180,20 @@ export function createRestServer(deps: RestServerDeps): Server {
     const accept = negotiateAccept(req.headers.accept);
     if (!accept.acceptable) throw new ServiceError('NOT_ACCEPTABLE');
 
-    // Authentication and authorization: the same check on the same inputs as the gate's.
-    const host = clientAddress(req.rawHeaders, req.socket.remoteAddress);
+    // Authentication and authorization: the gate's own check of this very request, or the same
+    // check on the same inputs as the gate's.
     const requestId = firstValue(req.headers['x-request-id']);
-    const outcome = await deps.checker.check(
-      {
-        route,
-        method,
-        path: target,
-        authorization: authorizationValues(req.rawHeaders),
-        host,
-        // Set by Envoy alone (forward_client_cert_details SANITIZE_SET with client TLS; Envoy's
-        // default SANITIZE strips a client's copy; this listener is loopback-only behind it).
-        clientCertThumbprint: thumbprintFromForwardedCert(firstValue(req.headers['x-forwarded-client-cert'])),
-      },
-      { transport: 'rest', requestId },
-    );
+    let outcome: CheckOutcome;
+    if (handedOff) {
+      outcome = handedOff.outcome;
+      metrics.restCheckHandoffs.labels('used').inc();
+    } else {
+      if (deps.handoff) metrics.restCheckHandoffs.labels('rechecked').inc();
+      outcome = await deps.checker.check(
+        { route, method, path: target, authorization, host, clientCertThumbprint },
+        { transport: 'rest', requestId },
+      );
+    }
     if (!passes(outcome)) throw new ServiceError(outcome.code ?? 'INTERNAL', outcome.detail ?? undefined);
     if (route.id === 'GET /') {
       sendJson(req, res, 200, {});

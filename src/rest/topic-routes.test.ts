@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { ServiceError } from '../errors.ts';
 import { KafkaError } from '../kafka/kafka-errors.ts';
-import { visibleConfigs } from './topic-routes.ts';
+import { sortedJson } from './respond.ts';
+import { produceAnswerJson, visibleConfigs } from './topic-routes.ts';
 
 const entry = (name: string, value: string | null, isSensitive = false) => ({
   name,
@@ -41,6 +42,45 @@ describe('visibleConfigs (GET /topics/{topic})', () => {
         visibleConfigs(() => Promise.reject(err)),
         (thrown) => thrown === err,
       );
+    });
+  }
+});
+
+describe('produceAnswerJson (the produce answer)', () => {
+  const cases = [
+    { key: null, value: null, offsets: [] },
+    {
+      key: null,
+      value: null,
+      offsets: [
+        { partition: 0, offset: 41, error_code: null, error: null },
+        { partition: 2, offset: 0, error_code: null, error: null },
+      ],
+    },
+    {
+      key: 3,
+      value: 17,
+      offsets: [
+        { partition: 1, offset: 9007199254740991, error_code: null, error: null },
+        {
+          partition: null,
+          offset: null,
+          error_code: 2,
+          error: 'Kafka did not acknowledge the record; "maybe"\n',
+        },
+        { partition: null, offset: null, error_code: 1, error: 'Unknown partition 7 of topic t\u2028' },
+      ],
+    },
+  ];
+  for (const [i, c] of cases.entries()) {
+    it(`is byte for byte the contract's sorted compact JSON (case ${i + 1})`, () => {
+      const expected = sortedJson({ offsets: c.offsets, value_schema_id: c.value, key_schema_id: c.key });
+      assert.equal(produceAnswerJson(c.key, c.value, c.offsets), expected);
+      assert.deepEqual(JSON.parse(produceAnswerJson(c.key, c.value, c.offsets)), {
+        key_schema_id: c.key,
+        offsets: c.offsets,
+        value_schema_id: c.value,
+      });
     });
   }
 });

@@ -13,9 +13,9 @@ import {
   partitionOffsets,
   topicConfigs,
 } from '../kafka/topics.ts';
-import { type DataFormat, encodeField } from './record-format.ts';
+import { type DataFormat, decodeBase64, encodeField } from './record-format.ts';
 import { canDescribeTopic, type RequestContext } from './request-context.ts';
-import { sendJson } from './respond.ts';
+import { send, sendJson } from './respond.ts';
 import { encodeSchemaField, isSchemaFormat, type ResolvedSchema, resolveSchema } from './schema-formats.ts';
 
 /** v2 topic, partition, broker and produce routes (reference sections 7.2–7.5). */
@@ -142,10 +142,14 @@ function parseHeaders(raw: unknown): Record<string, Buffer | null> | undefined {
       throw new ServiceError('REQUEST_UNPROCESSABLE', 'each header needs a string key');
     }
     const { key, value } = h as { key: string; value?: unknown };
-    if (value === null || value === undefined) headers[key] = null;
-    else if (typeof value === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(value) && value.length % 4 === 0) {
-      headers[key] = Buffer.from(value, 'base64');
-    } else throw new ServiceError('REQUEST_UNPROCESSABLE', `header ${key}: value is not valid base64`);
+    if (value === null || value === undefined) {
+      headers[key] = null;
+      continue;
+    }
+    const bytes = typeof value === 'string' ? decodeBase64(value) : null;
+    if (bytes === null)
+      throw new ServiceError('REQUEST_UNPROCESSABLE', `header ${key}: value is not valid base64`);
+    headers[key] = bytes;
   }
   return headers;
 }
@@ -245,7 +249,7 @@ export async function produce(ctx: RequestContext): Promise<void> {
   let failed = false;
   let produced = 0;
   let bytes = 0;
-  const offsets = results.map((result, i) => {
+  const offsets = results.map((result, i): ProduceOffset => {
     if (result.ok) {
       produced++;
       bytes += (outgoing[i]!.key?.length ?? 0) + (outgoing[i]!.value?.length ?? 0);
@@ -258,17 +262,40 @@ export async function produce(ctx: RequestContext): Promise<void> {
   });
   ctx.metrics.recordsProduced.inc(produced);
   ctx.metrics.bytesProduced.inc(bytes);
-  const answer = {
-    key_schema_id: keySchema?.id ?? null,
-    value_schema_id: valueSchema?.id ?? null,
-    offsets,
-  };
+  const answer = produceAnswerJson(keySchema?.id ?? null, valueSchema?.id ?? null, offsets);
   if (produced === 0 && results.length > 0 && results.every((r) => !r.ok && r.retriable)) {
     // Nothing written, and all of it retriable (no broker answered, or a failover is under
     // way): a 503 with Retry-After says "try again shortly" to every HTTP client and proxy;
     // the body still has the contract's per-record errors (error_code 2). Issue 13.
-    sendJson(ctx.req, ctx.res, 503, answer, undefined, { 'retry-after': '2' });
+    send(ctx.req, ctx.res, 503, answer, undefined, { 'retry-after': '2' });
     return;
   }
-  sendJson(ctx.req, ctx.res, failed ? 422 : 200, answer);
+  send(ctx.req, ctx.res, failed ? 422 : 200, answer);
+}
+
+export interface ProduceOffset {
+  readonly partition: number | null;
+  readonly offset: number | null;
+  readonly error_code: number | null;
+  readonly error: string | null;
+}
+
+/**
+ * The produce answer as the contract writes it (compact, keys sorted at every level), written
+ * out directly: it is the one answer of every produce request, with an entry per record, and
+ * sortedJson's replacer visits and copies every one of those objects. A test holds it equal to
+ * sortedJson of the same answer.
+ */
+export function produceAnswerJson(
+  keySchemaId: number | null,
+  valueSchemaId: number | null,
+  offsets: readonly ProduceOffset[],
+): string {
+  let out = `{"key_schema_id":${JSON.stringify(keySchemaId)},"offsets":[`;
+  for (let i = 0; i < offsets.length; i++) {
+    const o = offsets[i]!;
+    if (i > 0) out += ',';
+    out += `{"error":${JSON.stringify(o.error)},"error_code":${JSON.stringify(o.error_code)},"offset":${JSON.stringify(o.offset)},"partition":${JSON.stringify(o.partition)}}`;
+  }
+  return `${out}],"value_schema_id":${JSON.stringify(valueSchemaId)}}`;
 }

@@ -9,6 +9,7 @@ import {
   createStaticAclSource,
 } from '../check/acl-source.ts';
 import { type Checker, createChecker } from '../check/check.ts';
+import type { CheckHandoff } from '../check/check-handoff.ts';
 import { createDecisionRecorder, logUnexpected } from '../check/decision-log.ts';
 import type { Config } from '../config/schema.ts';
 import { createTokenVerifier, type TokenVerifier } from '../jwt/verifier.ts';
@@ -84,6 +85,7 @@ export async function startAuthz(
   aclSource: AclSource,
   metrics: Metrics,
   logger: Logger,
+  handoff?: CheckHandoff,
 ): Promise<AuthzHandle> {
   let draining = false;
   const ready = () => !draining && aclSource.loaded() && verifier.ready();
@@ -96,6 +98,7 @@ export async function startAuthz(
       maxConcurrentChecks: config.authz.maxConcurrentChecks,
       maxConcurrentStreams: config.authz.maxConcurrentStreams,
       onShed: (reason) => metrics.shed.labels('authz', reason).inc(),
+      handoff,
     },
   );
   const http: Server = createAuthHttpServer(checker, {

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { readAclFile } from '../acl/acl-file.ts';
+import { CheckHandoff } from '../check/check-handoff.ts';
 import { ConfigError, configPath, loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { findTimerWarnings } from '../config/timer-warnings.ts';
@@ -24,6 +25,13 @@ const USAGE: Record<Command, string> = {
   'check-config':
     'tollgate check-config [--config FILE]    validate the configuration and the ACL file, then exit',
 };
+
+/**
+ * Hand-offs waiting for their request at most (beyond: the REST process checks in full), and
+ * how long one waits: Envoy forwards an allowed request at once, so seconds are plenty.
+ */
+const HANDOFF_MAX_ENTRIES = 4096;
+const HANDOFF_TTL_MS = 10_000;
 
 function loadOrReport(file: string | undefined): Config | null {
   try {
@@ -132,8 +140,18 @@ export async function runServerCommand(command: Command, argv: string[]): Promis
     const aclSource = await startAclSource(config, metrics, logger);
     stops.push(async () => aclSource.stop());
     const checker = createProcessChecker(config, verifier, aclSource, metrics, logger);
+    // Gate and REST process in one process: the REST process takes the gate's passed check
+    // instead of repeating it (src/check/check-handoff.ts). Apart, each checks on its own.
+    const handoff =
+      command === 'serve'
+        ? new CheckHandoff({
+            maxEntries: HANDOFF_MAX_ENTRIES,
+            ttlMs: HANDOFF_TTL_MS,
+            acls: () => aclSource.current(),
+          })
+        : undefined;
     if (command === 'authz' || command === 'serve') {
-      const authz = await startAuthz(config, checker, verifier, aclSource, metrics, logger);
+      const authz = await startAuthz(config, checker, verifier, aclSource, metrics, logger, handoff);
       metrics.ready.labels('authz').set(0);
       const timer = setInterval(() => metrics.ready.labels('authz').set(authz.ready() ? 1 : 0), 1000);
       timer.unref();
@@ -141,7 +159,7 @@ export async function runServerCommand(command: Command, argv: string[]): Promis
       drains.push(() => authz.startDraining());
     }
     if (command === 'rest' || command === 'serve') {
-      const rest = await startRest(config, checker, aclSource, metrics, logger);
+      const rest = await startRest(config, checker, aclSource, metrics, logger, handoff);
       stops.unshift((grace) => rest.stop(grace));
       drains.push(() => rest.startDraining());
     }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AclSource } from '../check/acl-source.ts';
 import type { Checker } from '../check/check.ts';
+import type { CheckHandoff } from '../check/check-handoff.ts';
 import type { Config } from '../config/schema.ts';
 import { SessionManager } from '../kafka/session-manager.ts';
 import { createSharedSession } from '../kafka/shared-session.ts';
@@ -28,6 +29,7 @@ export async function startRest(
   aclSource: AclSource,
   metrics: Metrics,
   logger: Logger,
+  handoff?: CheckHandoff,
 ): Promise<RestHandle> {
   if (!aclSource.loaded()) {
     // The REST process serves nothing it cannot check: no rules, no start.
@@ -40,6 +42,7 @@ export async function startRest(
   const server = createRestServer({
     config,
     checker,
+    handoff,
     sessions,
     acls: () => (config.authorization ? aclSource.current() : null),
     sharedSession: sharedSession?.session ?? null,

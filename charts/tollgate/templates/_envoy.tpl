@@ -102,7 +102,7 @@ static_resources:
                           route:
                             cluster: tollgate_rest
                             timeout: 5s
-                          request_headers_to_remove: [{{ $principal }}, x-tollgate-client-address]
+                          request_headers_to_remove: [{{ $principal }}, x-tollgate-client-address, x-tollgate-check]
                           typed_per_filter_config:
                             envoy.filters.http.ext_authz:
                               "@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute
@@ -132,6 +132,7 @@ static_resources:
                         request_mutations:
                           - remove: {{ $principal }}
                           - remove: x-tollgate-client-address
+                          - remove: x-tollgate-check
                   - name: envoy.filters.http.ext_authz
                     typed_config:
                       "@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz
