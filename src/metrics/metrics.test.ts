@@ -28,4 +28,18 @@ describe('Metrics', () => {
     body = (await metrics.exposition()).body;
     assert.equal(sample(body, 'tollgate_authz_decisions_total{result="allow",reason="OK"}'), 3);
   });
+
+  it('exports the counters of rare events at 0 before the first one', async () => {
+    const body = (await new Metrics({ collectDefault: false }).exposition()).body;
+    for (const line of [
+      'tollgate_jwt_cache_requests_total{result="miss"}',
+      'tollgate_rest_check_handoffs_total{result="rechecked"}',
+      'tollgate_acl_reloads_total{result="error"}',
+      'tollgate_kafka_sessions_closed_total{reason="idle"}',
+      'tollgate_requests_shed_total{component="rest",reason="concurrency"}',
+      'tollgate_kafka_errors_total{code="KAFKA_TOKEN_REJECTED"}',
+    ]) {
+      assert.equal(sample(body, line), 0, line);
+    }
+  });
 });

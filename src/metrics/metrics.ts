@@ -224,14 +224,18 @@ export class Metrics {
       http: this.checkDuration.labels('http'),
     };
     this.cacheChildren.push(this.tokenCache.labels('hit'), this.tokenCache.labels('miss'));
-    this.restCheckHandoffs.labels('used');
-    this.restCheckHandoffs.labels('rechecked');
-    this.aclReloads.labels('ok');
-    this.aclReloads.labels('error');
-    for (const reason of SESSION_CLOSE_REASONS) this.sessionsClosed.labels(reason);
-    this.shed.labels('authz', 'deadline');
-    this.shed.labels('authz', 'concurrency');
-    this.shed.labels('rest', 'concurrency');
+    // These series are exported from the start, at 0: in prom-client `labels()` alone creates
+    // none, and a series that appears only at its first event is invisible to rate() and to a
+    // dashboard until then.
+    for (const child of this.cacheChildren) child.inc(0);
+    this.restCheckHandoffs.labels('used').inc(0);
+    this.restCheckHandoffs.labels('rechecked').inc(0);
+    this.aclReloads.labels('ok').inc(0);
+    this.aclReloads.labels('error').inc(0);
+    for (const reason of SESSION_CLOSE_REASONS) this.sessionsClosed.labels(reason).inc(0);
+    this.shed.labels('authz', 'deadline').inc(0);
+    this.shed.labels('authz', 'concurrency').inc(0);
+    this.shed.labels('rest', 'concurrency').inc(0);
     for (const code of [
       'KAFKA_UNAVAILABLE',
       'KAFKA_AUTH_FAILED',
@@ -239,9 +243,9 @@ export class Metrics {
       'KAFKA_AUTHZ_FAILED',
       'KAFKA_ERROR',
     ] as const) {
-      this.kafkaErrors.labels(code);
+      this.kafkaErrors.labels(code).inc(0);
     }
-    for (const reason of KAFKA_TLS_FAILURES) this.kafkaTlsFailures.labels(reason);
+    for (const reason of KAFKA_TLS_FAILURES) this.kafkaTlsFailures.labels(reason).inc(0);
   }
 
   recordDecision(result: DecisionResult, reason: ErrorCode | typeof REASON_OK): void {
