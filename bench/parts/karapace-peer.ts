@@ -13,7 +13,7 @@ import { errorsCell, ms, ratio, rps, spreadCell, table } from '../report/markdow
 import type { LoaderResult, LoaderSpec } from '../rest/data-path-loader.ts';
 import { karapaceVersion, startKarapaceRest } from '../rest/karapace-rest.ts';
 import { createTopics, deleteTopics, fetchAliceToken } from '../rest/stack-env.ts';
-import { runAlone } from '../rest/standalone.ts';
+import { runAloneAsMain } from '../rest/standalone.ts';
 import { startTollgateServe } from '../rest/tollgate-serve.ts';
 
 /**
@@ -637,14 +637,4 @@ export const karapacePeer: BenchPart = {
   render,
 };
 
-if (import.meta.main) {
-  runAlone(karapacePeer).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`bench: ${(err as Error).stack ?? err}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (import.meta.main) runAloneAsMain(karapacePeer);

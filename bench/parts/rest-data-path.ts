@@ -18,7 +18,7 @@ import {
   kafkajsVersion,
   type StackEnv,
 } from '../rest/stack-env.ts';
-import { runAlone } from '../rest/standalone.ts';
+import { runAloneAsMain } from '../rest/standalone.ts';
 import { startTollgateServe } from '../rest/tollgate-serve.ts';
 
 /**
@@ -609,14 +609,4 @@ export const restDataPath: BenchPart = {
   render,
 };
 
-if (import.meta.main) {
-  runAlone(restDataPath).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`bench: ${(err as Error).stack ?? err}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (import.meta.main) runAloneAsMain(restDataPath);

@@ -8,7 +8,7 @@ import { priorityNote } from '../harness/processes.ts';
 import type { BenchPart, PartResult, TargetVerdict } from '../harness/results.ts';
 import { ms, table } from '../report/markdown.ts';
 import { createTopics, deleteTopics, fetchAliceToken, type StackEnv } from '../rest/stack-env.ts';
-import { runAlone } from '../rest/standalone.ts';
+import { runAloneAsMain } from '../rest/standalone.ts';
 import { startTollgateServe, type TollgateServe } from '../rest/tollgate-serve.ts';
 
 /**
@@ -435,14 +435,4 @@ export const sessionsAtScale: BenchPart = {
   render,
 };
 
-if (import.meta.main) {
-  runAlone(sessionsAtScale).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`bench: ${(err as Error).stack ?? err}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (import.meta.main) runAloneAsMain(sessionsAtScale);

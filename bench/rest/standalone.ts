@@ -68,3 +68,16 @@ export async function runAlone(part: BenchPart): Promise<number> {
   process.stdout.write(`${part.render(results.parts[part.id]!)}\n`);
   return 0;
 }
+
+/** `if (import.meta.main) runAloneAsMain(part)`: runAlone with its exit code, a crash printed. */
+export function runAloneAsMain(part: BenchPart): void {
+  runAlone(part).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`bench: ${(err as Error).stack ?? err}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
