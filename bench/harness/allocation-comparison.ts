@@ -10,10 +10,10 @@ import {
 } from './check-allocation.ts';
 import type { BenchContext } from './context.ts';
 import { authorizationDefinition } from './envoy-protos.ts';
+import { FLOOR_LABEL, type Floor, startFloor } from './floor-servers.ts';
 import { sampleHeapDuring } from './heap-sampling.ts';
 import { freePorts } from './ports.ts';
-import { answers200, startProcess, waitUntil } from './processes.ts';
-import { REPO_ROOT, startTollgateAuthz, tollgateNodeFlags } from './tollgate-authz.ts';
+import { startTollgateAuthz } from './tollgate-authz.ts';
 
 /**
  * Bytes per cached-token Check of three servers, measured the same way in one run
@@ -23,21 +23,17 @@ import { REPO_ROOT, startTollgateAuthz, tollgateNodeFlags } from './tollgate-aut
  * comes with where the bytes are allocated.
  */
 
-export type Floor = 'grpc-js' | 'http2';
-export const FLOORS: readonly Floor[] = ['grpc-js', 'http2'];
-export const FLOOR_LABEL: Record<Floor, string> = {
-  'grpc-js': 'floor: grpc-js, a Check that does no work (no decoding, pre-encoded answer)',
-  http2: 'floor: node:http2 alone, pre-encoded answer, no gRPC library',
-};
+/** The Node floors: allocation is read from the V8 heap, which grpc-go has not. */
+export type NodeFloor = Exclude<Floor, 'grpc-go'>;
+export const FLOORS: readonly NodeFloor[] = ['grpc-js', 'http2'];
 
 const CHECKS_PER_WINDOW = 1000;
 const ALLOCATION_WINDOWS = 5;
 const PROFILED_CHECKS = 5000;
-const FLOOR_SERVER = join(REPO_ROOT, 'bench', 'harness', 'allocation-floor-server.ts');
 
 export interface AllocationComparison {
   readonly tollgate: AllocationResult;
-  readonly floors: Partial<Record<Floor, AllocationResult>>;
+  readonly floors: Partial<Record<NodeFloor, AllocationResult>>;
   /** Tollgate's heap sampling profile, summarised per Check; the full text in `profileFile`. */
   readonly profile: HeapSummary | null;
   readonly profiledChecks: number;
@@ -50,36 +46,20 @@ function jsonRequests(file: string): unknown[] {
 
 async function measureFloor(
   ctx: BenchContext,
-  kind: Floor,
+  kind: NodeFloor,
   requests: readonly unknown[],
 ): Promise<AllocationResult> {
-  const ports = await freePorts(['grpc', 'metrics'] as const);
-  const metricsUrl = `http://127.0.0.1:${ports.metrics}/metrics`;
-  const proc = startProcess({
-    name: `floor-${kind}`,
-    command: process.execPath,
-    args: [
-      ...tollgateNodeFlags(),
-      ...ALLOCATION_NODE_FLAGS,
-      FLOOR_SERVER,
-      kind,
-      String(ports.grpc),
-      String(ports.metrics),
-    ],
-    cpu: ctx.pinning.server,
-    logFile: join(ctx.runDir, `floor-${kind}.log`),
-  });
+  const floor = await startFloor(ctx, kind, ALLOCATION_NODE_FLAGS);
   try {
-    await waitUntil(`floor ${kind}`, () => answers200(metricsUrl), 20000, proc);
     return await measureCheckAllocation({
-      grpcTarget: `127.0.0.1:${ports.grpc}`,
-      metricsUrl,
+      grpcTarget: floor.grpcTarget,
+      metricsUrl: floor.metricsUrl!,
       requests,
       checksPerWindow: CHECKS_PER_WINDOW,
       windows: ALLOCATION_WINDOWS,
     });
   } finally {
-    await proc.stop();
+    await floor.proc.stop();
   }
 }
 
@@ -142,7 +122,7 @@ export async function compareCheckAllocation(ctx: BenchContext): Promise<Allocat
   ctx.log(
     `  tollgate authz: ${Math.round(tollgate.bytesPerCheck)} bytes per Check (windows ${windows(tollgate)})`,
   );
-  const floors: Partial<Record<Floor, AllocationResult>> = {};
+  const floors: Partial<Record<NodeFloor, AllocationResult>> = {};
   for (const kind of FLOORS) {
     const floor = await measureFloor(ctx, kind, requests);
     floors[kind] = floor;

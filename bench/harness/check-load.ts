@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { BenchContext, Workload } from './context.ts';
+import type { GcTotals } from './gc-totals.ts';
 import { runGhz } from './ghz.ts';
 import { runGrpcLoad } from './grpc-load.ts';
 import { type LoadResult, median, medianOf } from './load-result.ts';
@@ -20,8 +21,19 @@ export interface CheckTarget {
   readonly grpcTarget: string;
   /** The server's pid, to wait for it to go idle between runs. */
   readonly pid: number;
-  /** Seconds the server has spent in garbage collection so far, where it exports that. */
-  readonly gcSeconds?: () => Promise<number>;
+  /** Garbage collection so far, where the server exports it (Tollgate and the Node floors). */
+  readonly gc?: () => Promise<GcTotals>;
+  /** Only these workloads and fixed rates (saturation always runs); default: all of the part's. */
+  readonly workloads?: readonly Workload[];
+  readonly rates?: readonly number[];
+}
+
+function runsWorkload(target: CheckTarget, workload: Workload): boolean {
+  return target.workloads === undefined || target.workloads.includes(workload);
+}
+
+function runsRate(target: CheckTarget, rate: number | null, rates: readonly number[]): boolean {
+  return rate === null || (target.rates ?? rates).includes(rate);
 }
 
 export interface CheckPoint {
@@ -58,7 +70,7 @@ export async function loadCheck(
   run: { rps: number | null; durationSec: number; concurrency: number },
 ): Promise<LoadResult> {
   const pool = (await ctx.fixtures()).checkPools[workload];
-  const gcBefore = await target.gcSeconds?.();
+  const gcBefore = await target.gc?.();
   let result: LoadResult;
   if (ctx.settings.loadgen === 'ghz') {
     result = await runGhz({
@@ -86,12 +98,17 @@ export async function loadCheck(
   pool.advance(target.grpcTarget, result.requests + result.errors);
   const waitedMs = await waitForIdle(target.pid);
   if (waitedMs > 2000) ctx.log(`  (${target.name} took ${(waitedMs / 1000).toFixed(1)} s to go idle)`);
-  if (gcBefore !== undefined && target.gcSeconds) {
+  if (gcBefore !== undefined && target.gc) {
     // Read once the server is idle, so the collections the run caused are all counted (GC
     // entries reach the metric asynchronously), over the run's own duration.
-    const gcSec = (await target.gcSeconds()) - gcBefore;
+    const gcAfter = await target.gc();
     const runSec = result.rps > 0 ? result.requests / result.rps : run.durationSec;
-    result = { ...result, gcShare: gcSec / runSec };
+    result = {
+      ...result,
+      gcShare: (gcAfter.seconds - gcBefore.seconds) / runSec,
+      gcPausesOver1Ms: gcAfter.over1Ms - gcBefore.over1Ms,
+      gcPausesOver10Ms: gcAfter.over10Ms - gcBefore.over10Ms,
+    };
   }
   return result;
 }
@@ -124,6 +141,7 @@ export async function measureCheckMatrix(
       for (const rate of rates) {
         const order = turn++ % 2 === 0 ? targets : [...targets].reverse();
         for (const target of order) {
+          if (!runsWorkload(target, workload) || !runsRate(target, rate, settings.checkRates)) continue;
           const k = key(target.name, workload, rate);
           if (rate !== null && rate > (capacity.get(target.name) ?? Number.POSITIVE_INFINITY)) {
             skipped.set(k, (skipped.get(k) ?? 0) + 1);
@@ -139,7 +157,8 @@ export async function measureCheckMatrix(
             `  ${target.name} ${workload} ${rate ?? 'max'} rps (run ${repeat + 1}/${settings.repeats}): ` +
               `${result.rps.toFixed(0)} rps, p50 ${result.p50Ms.toFixed(3)} ms, p99 ${result.p99Ms.toFixed(3)} ms` +
               (result.gcShare !== undefined
-                ? `, GC ${(result.gcShare * 100).toFixed(1)}% of wall time`
+                ? `, GC ${(result.gcShare * 100).toFixed(1)}% of wall time, ` +
+                  `${result.gcPausesOver1Ms} pauses > 1 ms, ${result.gcPausesOver10Ms} > 10 ms`
                 : '') +
               (result.errors > 0 ? `, ${result.errors} errors` : '') +
               (result.sendLagP99Ms !== undefined
@@ -155,8 +174,10 @@ export async function measureCheckMatrix(
   for (const target of targets) {
     const byWorkload: Record<string, CheckPoint[]> = {};
     for (const workload of workloads) {
+      if (!runsWorkload(target, workload)) continue;
+      const rates = settings.checkRates.filter((rate) => runsRate(target, rate, settings.checkRates));
       // Table order: fixed rates rising, saturation last.
-      byWorkload[workload] = [...settings.checkRates, null].map((rate) => {
+      byWorkload[workload] = [...rates, null].map((rate) => {
         const list = runs.get(key(target.name, workload, rate)) ?? [];
         const overCapacity = skipped.get(key(target.name, workload, rate)) ?? 0;
         // A rate counts as over capacity when most repeats found it so.

@@ -23,6 +23,9 @@ export interface LoadResult {
   readonly failedRuns?: number;
   /** Share of the run's wall time the server spent in garbage collection, where it was read. */
   readonly gcShare?: number;
+  /** Garbage collection pauses of the run longer than 1 ms and than 10 ms, where they were read. */
+  readonly gcPausesOver1Ms?: number;
+  readonly gcPausesOver10Ms?: number;
 }
 
 /** The range of one figure over the repeats of a point. */
@@ -99,5 +102,11 @@ export function medianOf(runs: readonly LoadResult[]): LoadResult {
       ? { sendLagP99Ms: pick((r) => r.sendLagP99Ms ?? Number.NaN) }
       : {}),
     ...(runs.some((r) => r.gcShare !== undefined) ? { gcShare: pick((r) => r.gcShare ?? Number.NaN) } : {}),
+    ...(runs.some((r) => r.gcPausesOver1Ms !== undefined)
+      ? {
+          gcPausesOver1Ms: pick((r) => r.gcPausesOver1Ms ?? Number.NaN),
+          gcPausesOver10Ms: pick((r) => r.gcPausesOver10Ms ?? Number.NaN),
+        }
+      : {}),
   };
 }

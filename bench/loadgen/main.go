@@ -10,6 +10,10 @@
 // are doing; its latency is counted from when it was due (no coordinated omission).
 // Closed loop (-rps 0): -c calls in flight, for -duration.
 // Output: one JSON object (counts, allow/deny, percentiles in microseconds) on stdout.
+//
+// Serve (-serve host:port): instead of loading, answer every unary call with an OK
+// CheckResponse and do no other work (grpc-go, one process): the floor of this machine and
+// this generator, against which part 1 reads a Node server's tail.
 package main
 
 import (
@@ -20,6 +24,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"runtime"
 	"sort"
@@ -124,7 +129,34 @@ func percentile(sorted []int64, q float64) int64 {
 	return sorted[rank]
 }
 
+// okResponse: CheckResponse { status: {} } (field 1, empty): an allow.
+var okResponse = []byte{0x0a, 0x00}
+
+// serve answers every call, whatever its method, with okResponse until the process is killed.
+func serve(addr string) {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "grpc-load: %v\n", err)
+		os.Exit(1)
+	}
+	server := grpc.NewServer(grpc.ForceServerCodec(rawCodec{}),
+		grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
+			var req []byte
+			if err := stream.RecvMsg(&req); err != nil {
+				return err
+			}
+			resp := okResponse
+			return stream.SendMsg(&resp)
+		}))
+	fmt.Fprintf(os.Stderr, "grpc-load: serving no-work Check on %s\n", lis.Addr())
+	if err := server.Serve(lis); err != nil {
+		fmt.Fprintf(os.Stderr, "grpc-load: %v\n", err)
+		os.Exit(1)
+	}
+}
+
 func main() {
+	serveAddr := flag.String("serve", "", "host:port: serve a no-work Check instead of sending load")
 	target := flag.String("target", "", "host:port")
 	method := flag.String("method", "/envoy.service.auth.v3.Authorization/Check", "full method name")
 	file := flag.String("requests", "", "file of 4-byte length-prefixed encoded requests, sent round robin")
@@ -138,6 +170,10 @@ func main() {
 		"open loop: calls in flight at most; a call past it fails at once as LocalOverflow, as Envoy's "+
 			"circuit breaker (max_requests) fails an ext_authz call. 0: no bound")
 	flag.Parse()
+	if *serveAddr != "" {
+		serve(*serveAddr)
+		return
+	}
 
 	requests, err := readRequests(*file)
 	if err != nil || len(requests) == 0 || *target == "" {

@@ -10,14 +10,20 @@ import {
 } from '../harness/check-load.ts';
 import { assertVerdicts } from '../harness/check-probe.ts';
 import { type BenchContext, WORKLOAD_LABEL, WORKLOADS, type Workload } from '../harness/context.ts';
+import { FLOOR_LABEL, type Floor, type FloorServer, startFloor } from '../harness/floor-servers.ts';
+import { readGcTotals } from '../harness/gc-totals.ts';
+import type { LoadResult } from '../harness/load-result.ts';
 import { priorityNote } from '../harness/processes.ts';
 import type { BenchPart, PartResult, TargetVerdict } from '../harness/results.ts';
-import { startTollgateAuthz, sumMetric } from '../harness/tollgate-authz.ts';
+import { startTollgateAuthz } from '../harness/tollgate-authz.ts';
 import { errorsCell, ms, rateLabel, rps, spreadCell, table } from '../report/markdown.ts';
 
 /**
  * Part 1: `tollgate authz` alone, driven over gRPC at rising fixed rates and at
- * saturation, for a cached token, a fresh token per request and invalid tokens.
+ * saturation, for a cached token, a fresh token per request and invalid tokens. Beside it, in
+ * the same runs of the cached workload, three servers that do no work (floor-servers.ts): what
+ * the machine and the generator show (grpc-go), and what Node's gRPC and HTTP/2 stacks show
+ * before any of Tollgate's code runs, so Tollgate's tail is read against theirs.
  */
 
 interface CheckIsolationData {
@@ -34,6 +40,7 @@ const TARGET_P99_MS = 1;
 const TARGET_GC_SHARE = 0.01;
 const TARGET_TAIL_RATIO = 3;
 const TAIL_RATES = [1000, 5000];
+const FLOORS: readonly Floor[] = ['grpc-go', 'grpc-js', 'http2'];
 
 function pct(share: number): string {
   return Number.isFinite(share) ? `${(share * 100).toFixed(1)}%` : '–';
@@ -41,6 +48,27 @@ function pct(share: number): string {
 
 function pointAt(points: readonly CheckPoint[] | undefined, rate: number | null): CheckPoint | undefined {
   return points?.find((p) => p.rate === rate);
+}
+
+function tailRatio(m: LoadResult): string {
+  return `${(m.p99Ms / m.p50Ms).toFixed(1)}×`;
+}
+
+/** The floors' medians at a rate, for a verdict's measured text: what no work at all shows. */
+function floorsNote(matrix: CheckMatrix, rate: number, show: (m: LoadResult) => string): string {
+  const cells = FLOORS.flatMap((kind) => {
+    const m = pointAt(matrix[kind]?.cached, rate)?.median;
+    return m ? [`${kind} ${show(m)}`] : [];
+  });
+  return cells.length === 0 ? '' : `; servers doing no work, same runs: ${cells.join(', ')}`;
+}
+
+function gcPausesCell(runs: readonly LoadResult[]): string {
+  const over1 = runs.map((r) => r.gcPausesOver1Ms ?? Number.NaN);
+  const over10 = runs.map((r) => r.gcPausesOver10Ms ?? Number.NaN);
+  if (!over1.some(Number.isFinite)) return '–';
+  const whole = (n: number) => (Number.isFinite(n) ? String(Math.round(n)) : '–');
+  return `${spreadCell(over1, whole)} · ${spreadCell(over10, whole)}`;
 }
 
 async function run(ctx: BenchContext): Promise<PartResult> {
@@ -60,10 +88,20 @@ async function run(ctx: BenchContext): Promise<PartResult> {
     grpcTarget: tollgate.grpcTarget,
     pid: tollgate.proc.pid,
     // prom-client's GC histogram (from perf_hooks), every kind summed.
-    gcSeconds: () => sumMetric(tollgate.metricsUrl, 'tollgate_nodejs_gc_duration_seconds_sum'),
+    gc: () => readGcTotals(tollgate.metricsUrl),
   };
+  const floors: FloorServer[] = [];
   let data: CheckIsolationData;
   try {
+    for (const kind of FLOORS) floors.push(await startFloor(ctx, kind));
+    const floorTargets = floors.map((floor) => ({
+      name: floor.kind,
+      grpcTarget: floor.grpcTarget,
+      pid: floor.proc.pid,
+      ...(floor.metricsUrl === null ? {} : { gc: () => readGcTotals(floor.metricsUrl!) }),
+      workloads: ['cached'] as const,
+      rates: TAIL_RATES,
+    }));
     await assertVerdicts(
       'tollgate cached',
       target.grpcTarget,
@@ -84,6 +122,7 @@ async function run(ctx: BenchContext): Promise<PartResult> {
     );
     ctx.log('part check: warming up');
     await warmUp(ctx, target, WORKLOADS);
+    for (const floor of floorTargets) await warmUp(ctx, floor, ['cached']);
 
     // The fresh pool must really miss the verified-token cache, or (b) would measure (a).
     const hits0 = await tollgate.counter('tollgate_jwt_cache_requests_total', 'result="hit"');
@@ -93,10 +132,10 @@ async function run(ctx: BenchContext): Promise<PartResult> {
     const misses = (await tollgate.counter('tollgate_jwt_cache_requests_total', 'result="miss"')) - misses0;
 
     ctx.log('part check: measuring');
-    const matrix = await measureCheckMatrix(ctx, [target], WORKLOADS);
+    const matrix = await measureCheckMatrix(ctx, [target, ...floorTargets], WORKLOADS);
     data = { matrix, freshCacheMissRatio: misses / Math.max(1, hits + misses), profiles: [] };
   } finally {
-    await tollgate.proc.stop();
+    await Promise.all([tollgate.proc.stop(), ...floors.map((floor) => floor.proc.stop())]);
   }
   if (ctx.profile) data = { ...data, profiles: [profileDir] };
 
@@ -108,7 +147,8 @@ async function run(ctx: BenchContext): Promise<PartResult> {
       target: `Cached-token Check: p99 under ${TARGET_P99_MS} ms at ${TARGET_RATE.toLocaleString('en-US')} requests/s`,
       measured: at5k
         ? `p99 ${ms(at5k.p99Ms)} ms at ${rps(at5k.rps)} rps (median of ${point?.runs.length} runs;` +
-          ` saturation ${rps(saturation)} rps)`
+          ` saturation ${rps(saturation)} rps)` +
+          floorsNote(data.matrix, TARGET_RATE, (m) => `p99 ${ms(m.p99Ms)} ms`)
         : point
           ? `over capacity: saturation ${rps(saturation)} rps is below ${rps(TARGET_RATE)}`
           : 'rate not in this run',
@@ -138,7 +178,8 @@ async function run(ctx: BenchContext): Promise<PartResult> {
       return {
         target: `Cached-token Check: p99 at most ${TARGET_TAIL_RATIO}× p50 at ${rate.toLocaleString('en-US')} requests/s`,
         measured: m
-          ? `p99 ${ms(m.p99Ms)} ms ÷ p50 ${ms(m.p50Ms)} ms = ${(m.p99Ms / m.p50Ms).toFixed(1)}× (medians of ${p!.runs.length} runs)`
+          ? `p99 ${ms(m.p99Ms)} ms ÷ p50 ${ms(m.p50Ms)} ms = ${tailRatio(m)} (medians of ${p!.runs.length} runs)` +
+            floorsNote(data.matrix, rate, tailRatio)
           : p
             ? 'over capacity'
             : 'rate not in this run',
@@ -161,7 +202,15 @@ async function run(ctx: BenchContext): Promise<PartResult> {
         : `Tollgate pinned to CPU ${ctx.pinning.server}, the load generator to CPU ${ctx.pinning.loadgen} (taskset -c). ${priorityNote()}`,
       'GC share of wall time per run: the growth of Tollgate’s tollgate_nodejs_gc_duration_seconds_sum ' +
         '(prom-client, from perf_hooks GC entries, every kind) from before the run to when the server is idle ' +
-        'after it, over the run’s duration. p99 ÷ p50 from the medians of the repeats.',
+        'after it, over the run’s duration; GC pauses: how many of that histogram’s entries in the run were ' +
+        'above 1 ms and above 10 ms. p99 ÷ p50 from the medians of the repeats.',
+      `Floors, in the same runs of the cached workload (alternated with Tollgate, same pinning, same ` +
+        `requests, at ${TAIL_RATES.map((r) => `${r.toLocaleString('en-US')}/s`).join(' and ')} and saturation): ` +
+        'three servers that answer every Check allow and do nothing else (bench/harness/floor-servers.ts). ' +
+        'grpc-go (grpc-load -serve) is what this machine and this load generator show; grpc-js (the library ' +
+        'Tollgate serves with, request bytes not decoded, a pre-encoded answer) and bare node:http2 (no gRPC ' +
+        'library) are what a Node server shows before any of Tollgate’s code runs; both Node floors run ' +
+        'with Tollgate’s shipped Node flags.',
       `Fresh-token pool: ${ctx.settings.tokenPoolSize} distinct RS256 tokens round robin, over the ` +
         `10,000-entry cache: ${(data.freshCacheMissRatio * 100).toFixed(1)}% cache misses measured.`,
     ],
@@ -178,7 +227,7 @@ function render(result: PartResult): string {
     if (!points) continue;
     const rows = points.map((p) =>
       p.median === null
-        ? [rateLabel(p.rate), 'over capacity', '', '', '', '', '', '']
+        ? [rateLabel(p.rate), 'over capacity', '', '', '', '', '', '', '']
         : [
             rateLabel(p.rate),
             spreadCell(
@@ -202,6 +251,7 @@ function render(result: PartResult): string {
               p.runs.map((r) => r.gcShare ?? Number.NaN),
               pct,
             ),
+            gcPausesCell(p.runs),
             errorsCell(p.runs),
           ],
     );
@@ -216,13 +266,72 @@ function render(result: PartResult): string {
             'p99.9 ms',
             'p99 ÷ p50',
             'GC % of wall time',
+            'GC pauses > 1 ms · > 10 ms',
             'errors',
           ],
           rows,
         ),
     );
+    if (workload === 'cached') sections.push(renderFloors(data.matrix));
   }
   return sections.join('\n\n');
+}
+
+function renderFloors(matrix: CheckMatrix): string {
+  const rows = FLOORS.flatMap((kind) =>
+    (matrix[kind]?.cached ?? []).map((p) =>
+      p.median === null
+        ? [kind, rateLabel(p.rate), 'over capacity', '', '', '', '', '', '', '']
+        : [
+            kind,
+            rateLabel(p.rate),
+            spreadCell(
+              p.runs.map((r) => r.rps),
+              rps,
+            ),
+            spreadCell(
+              p.runs.map((r) => r.p50Ms),
+              ms,
+            ),
+            spreadCell(
+              p.runs.map((r) => r.p99Ms),
+              ms,
+            ),
+            spreadCell(
+              p.runs.map((r) => r.p999Ms),
+              ms,
+            ),
+            (p.median.p99Ms / p.median.p50Ms).toFixed(1),
+            spreadCell(
+              p.runs.map((r) => r.gcShare ?? Number.NaN),
+              pct,
+            ),
+            gcPausesCell(p.runs),
+            errorsCell(p.runs),
+          ],
+    ),
+  );
+  if (rows.length === 0) return '';
+  return (
+    '**the same cached Checks to servers that do no work** (alternated with the runs above)\n\n' +
+    FLOORS.map((kind) => `- \`${kind}\`: ${FLOOR_LABEL[kind]}`).join('\n') +
+    '\n\n' +
+    table(
+      [
+        'server',
+        'rate',
+        'throughput (rps)',
+        'p50 ms',
+        'p99 ms',
+        'p99.9 ms',
+        'p99 ÷ p50',
+        'GC % of wall time',
+        'GC pauses > 1 ms · > 10 ms',
+        'errors',
+      ],
+      rows,
+    )
+  );
 }
 
 export const checkIsolation: BenchPart = {

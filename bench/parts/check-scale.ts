@@ -3,12 +3,12 @@ import grpc from '@grpc/grpc-js';
 import {
   type AllocationComparison,
   compareCheckAllocation,
-  FLOOR_LABEL,
   FLOORS,
 } from '../harness/allocation-comparison.ts';
 import { ALLOCATION_NODE_FLAGS, type AllocationResult, sendChecks } from '../harness/check-allocation.ts';
 import type { BenchContext } from '../harness/context.ts';
 import { authorizationDefinition } from '../harness/envoy-protos.ts';
+import { FLOOR_LABEL } from '../harness/floor-servers.ts';
 import { runGrpcLoad } from '../harness/grpc-load.ts';
 import { type LoadResult, medianOf } from '../harness/load-result.ts';
 import { createPrincipalFixture } from '../harness/principal-fixture.ts';
