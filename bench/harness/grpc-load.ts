@@ -24,6 +24,8 @@ export interface GrpcLoadRun {
    * (`LocalOverflow`), as Envoy's circuit breaker does on the ext_authz cluster. Unset: no bound.
    */
   readonly maxOutstanding?: number;
+  /** Open loop: write every call (due, send lag, latency) to this CSV file, for a tail profile. */
+  readonly dumpFile?: string;
 }
 
 interface GrpcLoadReport {
@@ -46,6 +48,7 @@ interface GrpcLoadReport {
   windowAllows: number;
   errorP50Us: number;
   errorP99Us: number;
+  startUnixUs: number;
 }
 
 export interface GrpcLoadResult extends LoadResult {
@@ -62,6 +65,8 @@ export interface GrpcLoadResult extends LoadResult {
   /** Latency of the failed calls from when each was due, ms (NaN when none failed). */
   readonly errorP50Ms: number;
   readonly errorP99Ms: number;
+  /** When the measured window started, µs since the epoch (the dump's times count from it). */
+  readonly startUnixUs: number;
 }
 
 export async function runGrpcLoad(run: GrpcLoadRun): Promise<GrpcLoadResult> {
@@ -80,6 +85,7 @@ export async function runGrpcLoad(run: GrpcLoadRun): Promise<GrpcLoadResult> {
   if (run.rps === null) args.push('-rps', '0', '-c', String(run.concurrency));
   else args.push('-rps', String(run.rps));
   if (run.maxOutstanding !== undefined) args.push('-max-outstanding', String(run.maxOutstanding));
+  if (run.dumpFile !== undefined) args.push('-dump', run.dumpFile);
   const out = await runToCompletion(run.cpu, run.bin, args, (run.durationSec * 3 + 30) * 1000);
   if (out.code !== 0) throw new Error(`grpc-load exited with ${out.code}: ${out.stderr.slice(0, 500)}`);
   const r = JSON.parse(out.stdout) as GrpcLoadReport;
@@ -102,5 +108,6 @@ export async function runGrpcLoad(run: GrpcLoadRun): Promise<GrpcLoadResult> {
     windowAllows: r.windowAllows,
     errorP50Ms: ms(r.errorP50Us),
     errorP99Ms: ms(r.errorP99Us),
+    startUnixUs: r.startUnixUs,
   };
 }

@@ -17,6 +17,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -155,6 +156,31 @@ func serve(addr string) {
 	}
 }
 
+// writeDump writes one CSV line per open-loop call, in due order: due,lag,latency,ok (µs).
+func writeDump(path string, dues []int64, results []result) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	fmt.Fprintln(w, "due_us,lag_us,latency_us,ok")
+	for i, r := range results {
+		if i >= len(dues) {
+			break
+		}
+		ok := 1
+		if r.err != nil {
+			ok = 0
+		}
+		fmt.Fprintf(w, "%d,%d,%d,%d\n", dues[i], r.lagUs, r.latencyUs, ok)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
 func main() {
 	serveAddr := flag.String("serve", "", "host:port: serve a no-work Check instead of sending load")
 	target := flag.String("target", "", "host:port")
@@ -166,6 +192,9 @@ func main() {
 	concurrency := flag.Int("c", 64, "calls in flight in closed loop")
 	duration := flag.Duration("duration", 10*time.Second, "how long to send")
 	timeout := flag.Duration("timeout", 5*time.Second, "deadline of each call")
+	dump := flag.String("dump", "",
+		"file: write every call as a CSV line (due, send lag, latency in microseconds from the start; ok 1/0), "+
+			"for a tail profile; the start's Unix time in microseconds is in the JSON output")
 	maxOutstanding := flag.Int("max-outstanding", 0,
 		"open loop: calls in flight at most; a call past it fails at once as LocalOverflow, as Envoy's "+
 			"circuit breaker (max_requests) fails an ext_authz call. 0: no bound")
@@ -229,6 +258,7 @@ func main() {
 
 	var results []result
 	start = time.Now()
+	dues := []int64(nil)
 	window := *duration
 	if *rps > 0 {
 		n := *total
@@ -261,6 +291,9 @@ func main() {
 						break
 					}
 					wg.Add(1)
+					if *dump != "" {
+						dues = append(dues, due.Sub(start).Microseconds())
+					}
 					go func(i int, due time.Time) {
 						defer wg.Done()
 						results[i] = call(i, due)
@@ -292,6 +325,12 @@ func main() {
 		wg.Wait()
 	}
 	elapsed := time.Since(start).Seconds()
+	if *dump != "" {
+		if err := writeDump(*dump, dues, results); err != nil {
+			fmt.Fprintf(os.Stderr, "grpc-load: -dump: %v\n", err)
+			os.Exit(1)
+		}
+	}
 
 	latencies := make([]int64, 0, len(results))
 	lags := make([]int64, 0, len(results))
@@ -353,6 +392,7 @@ func main() {
 		"sendLagP99Us": percentile(lags, 0.99),
 		"errorP50Us":   percentile(errorLatencies, 0.5),
 		"errorP99Us":   percentile(errorLatencies, 0.99),
+		"startUnixUs":  start.UnixMicro(),
 	}
 	json.NewEncoder(os.Stdout).Encode(out)
 }
