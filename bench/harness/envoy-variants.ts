@@ -8,19 +8,26 @@ import { AUDIENCE } from './token-fixture.ts';
 import { REPO_ROOT } from './tollgate-authz.ts';
 
 /**
- * Part 3's three Envoys, each derived from the stack's deploy/envoy/envoy.yaml so every other
+ * Part 3's Envoys, each derived from the stack's deploy/envoy/envoy.yaml so every other
  * setting (path normalisation, header_mutation, timeouts, overload manager) stays as shipped:
  *  - none:     ext_authz removed;
  *  - tollgate: as shipped, ext_authz -> `tollgate authz` over gRPC;
  *  - jwt-rbac: ext_authz replaced by jwt_authn (the issuer's JWKS as local_jwks, `sub` copied
  *              to x-tollgate-principal, verified-token cache of 10,000) and RBAC allowing the
- *              benchmarked route to the principals the ACL table lets DESCRIBE orders.* topics.
- * All three drop the stdout access log (it would cost all three alike and flood the logs)
- * and run one worker thread (--concurrency 1).
+ *              benchmarked route to the principals the ACL table lets DESCRIBE orders.* topics;
+ *  - ext-authz-noop: as shipped, but ext_authz -> a grpc-go server that allows every Check and
+ *              does nothing else (floor-servers.ts): what the ext_authz hop itself costs.
+ * All drop the stdout access log (it would cost all alike and flood the logs) and run one
+ * worker thread (--concurrency 1).
  */
 
-export type EnvoyVariant = 'none' | 'tollgate' | 'jwt-rbac';
-export const ENVOY_VARIANTS: readonly EnvoyVariant[] = ['none', 'tollgate', 'jwt-rbac'];
+export type EnvoyVariant = 'none' | 'tollgate' | 'jwt-rbac' | 'ext-authz-noop';
+export const ENVOY_VARIANTS: readonly EnvoyVariant[] = ['none', 'tollgate', 'jwt-rbac', 'ext-authz-noop'];
+
+/** Variants that keep the shipped ext_authz filter (pointing at `authzPort`). */
+function keepsExtAuthz(variant: EnvoyVariant): boolean {
+  return variant === 'tollgate' || variant === 'ext-authz-noop';
+}
 
 const EXT_AUTHZ = 'envoy.filters.http.ext_authz';
 /** The route part 3 sends: topic metadata, DESCRIBE on TOPIC orders.eu. */
@@ -137,7 +144,7 @@ export function envoyConfig(options: EnvoyOptions, ports: { admin: number; liste
     if (cluster.name === 'tollgate_authz') address.port_value = options.authzPort;
     if (cluster.name === 'tollgate_rest') address.port_value = options.upstreamPort;
   }
-  if (options.variant !== 'tollgate') {
+  if (!keepsExtAuthz(options.variant)) {
     for (const vhost of hcm.route_config.virtual_hosts) {
       for (const route of vhost.routes) {
         if (route.typed_per_filter_config) delete route.typed_per_filter_config[EXT_AUTHZ];

@@ -7,6 +7,7 @@ import {
   type RunningEnvoy,
   startEnvoy,
 } from '../harness/envoy-variants.ts';
+import { startFloor } from '../harness/floor-servers.ts';
 import { type LoadResult, medianOf } from '../harness/load-result.ts';
 import { runOha } from '../harness/oha.ts';
 import { freePort } from '../harness/ports.ts';
@@ -22,8 +23,8 @@ import { REPO_ROOT, startTollgateAuthz } from '../harness/tollgate-authz.ts';
 import { errorsCell, ms, rateLabel, rps, spreadCell, table } from '../report/markdown.ts';
 
 /**
- * Part 3: HTTP through Envoy to a trivial upstream, three ways: no authorization, Tollgate's
- * ext_authz, and Envoy's own jwt_authn + RBAC. The figure that matters is what each adds to
+ * Part 3: HTTP through Envoy to a trivial upstream, four ways: no authorization, Tollgate's
+ * ext_authz, Envoy's own jwt_authn + RBAC, and ext_authz to a server that does no work. The figure that matters is what each adds to
  * the no-authorization latency at the same rate.
  */
 
@@ -31,6 +32,7 @@ const VARIANT_LABEL: Record<EnvoyVariant, string> = {
   none: '(a) no authorization',
   tollgate: '(b) Tollgate ext_authz',
   'jwt-rbac': '(c) Envoy jwt_authn + RBAC',
+  'ext-authz-noop': '(d) ext_authz to a server that does no work (grpc-go)',
 };
 
 const TARGET_ADDED_P50_MS = 0.5;
@@ -59,11 +61,14 @@ async function probe(variant: EnvoyVariant, envoy: RunningEnvoy, good: string, b
     return { status: res.status, principal: res.headers.get('x-seen-principal') };
   };
   const ok = await get(good);
-  const expected = variant === 'none' ? '' : 'alice';
+  // Neither (a) nor (d) authorizes: no principal reaches the upstream, and the client's own
+  // x-tollgate-principal must not either.
+  const authorizes = variant === 'tollgate' || variant === 'jwt-rbac';
+  const expected = authorizes ? 'alice' : '';
   if (ok.status !== 200 || ok.principal !== expected) {
     throw new Error(`envoy ${variant}: valid token got ${ok.status}, principal "${ok.principal}"`);
   }
-  if (variant !== 'none') {
+  if (authorizes) {
     const denied = await get(bad);
     if (denied.status !== 401 && denied.status !== 403) {
       throw new Error(`envoy ${variant}: invalid token got ${denied.status}, expected 401/403`);
@@ -96,7 +101,9 @@ async function run(ctx: BenchContext): Promise<PartResult> {
       cpu: ctx.pinning.server,
     });
     stops.push(() => tollgate.proc.stop());
-    const authzPort = Number(tollgate.grpcTarget.split(':')[1]);
+    const noop = await startFloor(ctx, 'grpc-go');
+    stops.push(() => noop.proc.stop());
+    const portOf = (grpcTarget: string) => Number(grpcTarget.split(':')[1]);
     const envoys = {} as Record<EnvoyVariant, RunningEnvoy>;
     for (const variant of ENVOY_VARIANTS) {
       const envoy = await startEnvoy({
@@ -105,7 +112,7 @@ async function run(ctx: BenchContext): Promise<PartResult> {
         dir: ctx.runDir,
         cpu: ctx.pinning.server,
         upstreamPort,
-        authzPort,
+        authzPort: portOf(variant === 'ext-authz-noop' ? noop.grpcTarget : tollgate.grpcTarget),
         issuerUrl: fx.tokens.issuerUrl,
         jwksJson: fx.tokens.jwksJson,
         acl: fx.acl,
@@ -128,7 +135,7 @@ async function run(ctx: BenchContext): Promise<PartResult> {
     ctx.log('part envoy: warming up');
     for (const variant of ENVOY_VARIANTS) await load(variant, 1000, settings.warmupSec);
 
-    ctx.log('part envoy: measuring, rotating the order of the three');
+    ctx.log(`part envoy: measuring, rotating the order of the ${ENVOY_VARIANTS.length}`);
     let turn = 0;
     for (let repeat = 0; repeat < settings.repeats; repeat++) {
       for (const rate of settings.envoyRates) {
@@ -168,12 +175,20 @@ async function run(ctx: BenchContext): Promise<PartResult> {
     (w, x) => (x && (!w || x.p50 > w.p50) ? x : w),
     null,
   );
+  const hop = settings.envoyRates.map((rate) => {
+    const a = pointAt(data, 'none', rate);
+    const d = pointAt(data, 'ext-authz-noop', rate);
+    return a && d ? `${rateLabel(rate)}: +${ms(d.p50Ms - a.p50Ms)}` : null;
+  });
   const targets: TargetVerdict[] = [
     {
       target: `Through Envoy: Tollgate adds at most ${TARGET_ADDED_P50_MS} ms p50 over no authorization`,
       measured: worst
         ? `+${ms(worst.p50)} ms p50 at worst (at ${rateLabel(worst.rate)}); ` +
-          added.map((x) => (x ? `${rateLabel(x.rate)}: +${ms(x.p50)}` : '')).join(', ')
+          added.map((x) => (x ? `${rateLabel(x.rate)}: +${ms(x.p50)}` : '')).join(', ') +
+          (hop.some((x) => x !== null)
+            ? `; ext_authz to a server doing no work, same runs: ${hop.filter((x) => x !== null).join(', ')}`
+            : '')
         : 'not measured',
       met: worst ? worst.p50 <= TARGET_ADDED_P50_MS : null,
     },
@@ -184,17 +199,20 @@ async function run(ctx: BenchContext): Promise<PartResult> {
     startedAt: startedAt.toISOString(),
     durationSec: (Date.now() - startedAt.getTime()) / 1000,
     method: [
-      'Envoy (one worker thread, --concurrency 1) built from deploy/envoy/envoy.yaml per variant (access log off in all ' +
-        'three); upstream: a node:http process answering 200.',
+      'Envoy (one worker thread, --concurrency 1) built from deploy/envoy/envoy.yaml per variant (access log off in all); ' +
+        'upstream: a node:http process answering 200.',
+      '(d) keeps the shipped ext_authz filter and points it at a grpc-go server that allows every Check and does ' +
+        'nothing else (grpc-load -serve, no headers in its answer): the cost of the ext_authz hop itself, ' +
+        'Envoy’s side and a gRPC round trip, against which (b)’s own share is read.',
       `oha at fixed rates (-q, --latency-correction: latency counted from when each request was due), ` +
         `${settings.httpConnections} keep-alive HTTP/1.1 connections, GET ${ENVOY_BENCH_PATH} with one valid ` +
         'token (the client reuses its token, as real clients do for its lifetime).',
       ctx.pinning.server === null
         ? 'Not pinned.'
-        : `Envoys, upstream and Tollgate share CPU ${ctx.pinning.server}; oha runs on CPU ${ctx.pinning.loadgen}. ${priorityNote()}`,
+        : `Envoys, upstream, Tollgate and (d)’s server share CPU ${ctx.pinning.server}; oha runs on CPU ${ctx.pinning.loadgen}. ${priorityNote()}`,
       'jwt_authn has no check of the JWT `typ` header (Tollgate requires at+jwt) and RBAC holds only the ' +
         'rule for the benchmarked route: (c) does less than (b), it is the in-process lower bound.',
-      `${settings.durationSec} s per run, ${settings.repeats} runs per point, the three rotated; min / median / max shown, added latency from medians; a point with errors in any run is failed.`,
+      `${settings.durationSec} s per run, ${settings.repeats} runs per point, the ${ENVOY_VARIANTS.length} rotated; min / median / max shown, added latency from medians; a point with errors in any run is failed.`,
     ],
     data,
     targets,
@@ -245,7 +263,7 @@ function render(result: PartResult): string {
 
 export const throughEnvoy: BenchPart = {
   id: 'envoy',
-  title: 'HTTP through Envoy: no authz vs Tollgate ext_authz vs jwt_authn + RBAC',
+  title: 'HTTP through Envoy: no authz vs Tollgate ext_authz vs jwt_authn + RBAC vs a no-work ext_authz',
   needs: ['oha', 'envoy'],
   run,
   render,
