@@ -9,6 +9,7 @@ describe('the revision a benchmark run records', () => {
       'R  src/old.ts -> src/new.ts',
       '?? bench/results/20261130T120000Z.json',
       ' M BENCHMARKS.md',
+      ' M bench/profiles/check-tail.md',
       '',
     ].join('\n');
     assert.deepEqual(changedPaths(porcelain), [

@@ -5,7 +5,7 @@ import { REPO_ROOT } from './tollgate-authz.ts';
  * The git revision a run measures. A result is only worth quoting when it names a commit that
  * holds exactly the code that ran, so a run refuses a working tree with changes unless told
  * (`--allow-dirty`), and a run that was told says so in its results and in BENCHMARKS.md.
- * Changes to what a run itself writes (bench/results/, BENCHMARKS.md) do not count.
+ * Changes to what a run itself writes (bench/results/, BENCHMARKS.md, bench/profiles/) do not count.
  */
 
 export interface Revision {
@@ -16,7 +16,7 @@ export interface Revision {
   readonly dirty: boolean;
 }
 
-const OWN_OUTPUTS = [/^bench\/results\//, /^BENCHMARKS\.md$/];
+const OWN_OUTPUTS = [/^bench\/results\//, /^BENCHMARKS\.md$/, /^bench\/profiles\//];
 
 /** Paths of `git status --porcelain` output that are not the benchmark's own outputs. */
 export function changedPaths(porcelain: string): string[] {
