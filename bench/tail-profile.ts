@@ -16,8 +16,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type CheckTarget, loadCheck } from './harness/check-load.ts';
-import { createContext } from './harness/context.ts';
+import { type CheckTarget, loadCheck, warmUp } from './harness/check-load.ts';
+import { createContext, WORKLOADS } from './harness/context.ts';
 import { type Floor, startFloor } from './harness/floor-servers.ts';
 import { runGrpcLoad } from './harness/grpc-load.ts';
 import { priorityNote, type ServerProcess, stopAll, waitForIdle } from './harness/processes.ts';
@@ -134,12 +134,17 @@ async function startServers(): Promise<Traced[]> {
 
 async function measure(servers: readonly Traced[]): Promise<Row[]> {
   const pool = (await ctx.fixtures()).checkPools.cached;
-  for (const s of servers) {
-    await loadCheck(ctx, s.target, 'cached', { rps: null, durationSec: 5, concurrency: 64 });
-  }
+  // Warmed as part 1 warms them: Tollgate on every workload (the fresh one fills its token
+  // cache, which sizes its heap), the floors on the cached one.
+  for (const s of servers) await warmUp(ctx, s.target, s.name === 'tollgate' ? WORKLOADS : ['cached']);
   const rows: Row[] = [];
   let turn = 0;
   for (let repeat = 1; repeat <= repeats; repeat++) {
+    // Each repeat starts, as part 1's do, with a saturation run (closed loop, not analysed):
+    // the heap's state at the fixed rates is then the state part 1 measures.
+    for (const s of servers) {
+      await loadCheck(ctx, s.target, 'cached', { rps: null, durationSec, concurrency: 64 });
+    }
     for (const rate of rates) {
       const order = turn++ % 2 === 0 ? servers : [...servers].reverse();
       for (const s of order) {

@@ -9,7 +9,8 @@ import { type PerformanceEntry, PerformanceObserver, performance } from 'node:pe
  *  - `gc,<start µs since the epoch>,<duration µs>,<kind>` from perf_hooks' GC entries;
  *  - `stall,<start µs>,<duration µs>,` when a 1 ms interval timer fired more than STALL_MS late:
  *    the thread was busy (or not scheduled) for that long. A GC pause shows as both.
- * The 1 ms timer costs ~1,000 wake-ups a second; that is why this is for profiles only.
+ * The 1 ms timer costs ~1,000 wake-ups a second; that is why this is for profiles only
+ * (TAIL_TRACE_STALLS=0 leaves it out and traces the GCs alone).
  */
 
 const file = process.env.TAIL_TRACE_FILE;
@@ -32,10 +33,11 @@ if (file) {
     appendFileSync(file, lines);
   }).observe({ entryTypes: ['gc'] });
   let last = performance.now();
-  setInterval(() => {
-    const now = performance.now();
-    const late = now - last - 1;
-    if (late > STALL_MS) appendFileSync(file, `stall,${epochUs(last + 1)},${Math.round(late * 1000)},\n`);
-    last = now;
-  }, 1).unref();
+  if (process.env.TAIL_TRACE_STALLS !== '0')
+    setInterval(() => {
+      const now = performance.now();
+      const late = now - last - 1;
+      if (late > STALL_MS) appendFileSync(file, `stall,${epochUs(last + 1)},${Math.round(late * 1000)},\n`);
+      last = now;
+    }, 1).unref();
 }
