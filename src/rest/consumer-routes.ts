@@ -7,10 +7,12 @@ import {
   type TopicPartition,
   type TopicPartitionOffset,
 } from '../kafka/consumer-instance.ts';
-import { type DataFormat, decodeField } from './record-format.ts';
+import type { FetchedRecord } from '../kafka/consumer-types.ts';
+import type { DataFormat } from './record-format.ts';
+import { decodedJson, plainRecordsBody, RecordsBody } from './records-body.ts';
 import { assertTopicAllowed, type RequestContext } from './request-context.ts';
-import { send, sendEmpty, sendJson, sortKeysDeep } from './respond.ts';
-import { decodeSchemaField, isSchemaFormat } from './schema-formats.ts';
+import { send, sendEmpty, sendJson } from './respond.ts';
+import { decodeSchemaField, isSchemaFormat, type SchemaFormat } from './schema-formats.ts';
 
 /**
  * Consumer instances (reference section 7.6). An instance lives in its creator's session, so
@@ -248,55 +250,34 @@ export async function fetchRecords(ctx: RequestContext): Promise<void> {
   const maxBytes = queryInteger(ctx, 'max_bytes', ctx.config.rest.consumerRequestMaxBytes);
   const records = timeoutMs === 0 || maxBytes === 0 ? [] : await instance.fetch(timeoutMs, maxBytes);
   const format = instance.options.format;
-  // binary and json decode without a registry: synchronously, not two awaits per record.
-  const plain = isSchemaFormat(format) ? null : format;
   let bytes = 0;
-  // Records are the largest answers: each item is built with its keys already in sorted order
-  // (and json values sorted once, here), so the body is one plain JSON.stringify.
-  const out = [];
-  for (const r of records) {
-    bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
-    const headers =
-      r.headers.length > 0
-        ? r.headers.map((h) => ({ key: h.key, value: h.value === null ? null : h.value.toString('base64') }))
-        : undefined;
-    out.push({
-      headers,
-      // A key that does not decode is returned as base64 (Karapace, except jsonschema); a value must decode.
-      key: sortKeysDeep(plain ? plainKey(plain, r.key) : await safeKey(ctx, format, r.key)),
-      offset: r.offset,
-      partition: r.partition,
-      timestamp: r.timestamp,
-      topic: r.topic,
-      value: sortKeysDeep(
-        plain ? decodeField(plain, r.value, 'value') : await decodeAny(ctx, format, r.value, 'value'),
-      ),
-    });
-  }
-  ctx.metrics.recordsConsumed.inc(out.length);
+  for (const r of records) bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
+  // binary and json decode without a registry: synchronously, not two awaits per record.
+  const body = isSchemaFormat(format)
+    ? await schemaRecordsBody(ctx, format, records)
+    : plainRecordsBody(records, format as DataFormat);
+  ctx.metrics.recordsConsumed.inc(records.length);
   ctx.metrics.bytesConsumed.inc(bytes);
-  send(ctx.req, ctx.res, 200, JSON.stringify(out));
+  send(ctx.req, ctx.res, 200, body);
 }
 
-function decodeAny(ctx: RequestContext, format: ConsumerFormat, bytes: Buffer | null, side: 'key' | 'value') {
-  return isSchemaFormat(format)
-    ? decodeSchemaField(ctx, format, bytes, side)
-    : Promise.resolve(decodeField(format, bytes, side));
-}
-
-/** safeKey for binary and json: a key that does not decode is returned as base64. */
-function plainKey(format: DataFormat, key: Buffer | null): unknown {
-  try {
-    return decodeField(format, key, 'key');
-  } catch (err) {
-    if (err instanceof ServiceError) return key?.toString('base64') ?? null;
-    throw err;
+async function schemaRecordsBody(
+  ctx: RequestContext,
+  format: SchemaFormat,
+  records: readonly FetchedRecord[],
+): Promise<Buffer> {
+  const body = new RecordsBody(records);
+  for (const r of records) {
+    // A key that does not decode is returned as base64 (Karapace, except jsonschema); a value must decode.
+    const key = decodedJson(await safeKey(ctx, format, r.key));
+    body.add(r, key, decodedJson(await decodeSchemaField(ctx, format, r.value, 'value')));
   }
+  return body.finish();
 }
 
-async function safeKey(ctx: RequestContext, format: ConsumerFormat, key: Buffer | null): Promise<unknown> {
+async function safeKey(ctx: RequestContext, format: SchemaFormat, key: Buffer | null): Promise<unknown> {
   try {
-    return await decodeAny(ctx, format, key, 'key');
+    return await decodeSchemaField(ctx, format, key, 'key');
   } catch (err) {
     if (format === 'jsonschema') throw err;
     if (err instanceof ServiceError && err.code === 'SCHEMA_REGISTRY_UNAVAILABLE') throw err;

@@ -37,7 +37,7 @@ export function send(
   req: IncomingMessage,
   res: ServerResponse,
   status: number,
-  body: string | null,
+  body: string | Buffer | null,
   contentType: string = SUCCESS_TYPE,
   extraHeaders: Readonly<Record<string, string>> = {},
 ): void {
@@ -48,8 +48,9 @@ export function send(
     return;
   }
   // Encoded once: the ETag, the length and the socket all take these bytes (a records answer is
-  // megabytes; hashing the string, measuring it and writing it each encoded it again).
-  const bytes = Buffer.from(body, 'utf8');
+  // megabytes; hashing the string, measuring it and writing it each encoded it again). The
+  // records answer comes as bytes already (records-body.ts).
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   headers['content-type'] = contentType;
   if (status >= 200 && status < 300) {
     const etag = `"${createHash('md5').update(bytes).digest('hex')}"`;
