@@ -320,6 +320,16 @@ if [ "${STACK_PROFILE:-quick}" = production ] || [ -f "$PIDS/kafka2.pid" ]; then
   source "$ROOT/deploy/stack/production.sh"
 fi
 
+# up, down and status take no arguments: the parts come from STACK_PARTS. Refused rather than
+# ignored, so `stack.sh up issuer kafka` cannot quietly start every part on the default ports.
+case "${1:-}" in
+  up | down | status)
+    if [ $# -gt 1 ]; then
+      echo "stack.sh $1 takes no arguments (got: ${*:2}); choose parts with STACK_PARTS=\"issuer kafka\"" >&2
+      exit 2
+    fi ;;
+esac
+
 case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
