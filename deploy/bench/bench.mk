@@ -7,7 +7,7 @@ bench-deps: deps ## build the benchmark tools (ghz, opa-envoy-plugin, oha) into 
 	@$(ROOT)/deploy/tools/install-bench-tools.sh
 
 .PHONY: bench
-bench: bench-deps ## run every benchmark part, writes bench/results and BENCHMARKS.md (~55 min)
+bench: bench-deps ## run every benchmark part, writes bench/results and BENCHMARKS.md (~60 min)
 	$(NODE) $(ROOT)/bench/run.ts $(BENCH_ARGS)
 
 .PHONY: bench-quick
