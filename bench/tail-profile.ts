@@ -13,6 +13,7 @@
  * stall, a late send, or none of these. Writes a markdown report (default
  * bench/profiles/check-tail.md) and keeps the raw dumps and traces in bench/tmp/<run>/.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -237,6 +238,14 @@ try {
   const rows = await measure(servers);
   mkdirSync(dirname(values.out), { recursive: true });
   writeFileSync(values.out, render(rows));
+  // `make lint` formats markdown under bench/ with biome: write it the way biome would.
+  try {
+    execFileSync(join(REPO_ROOT, 'node_modules', '.bin', 'biome'), ['format', '--write', values.out], {
+      stdio: 'ignore',
+    });
+  } catch {
+    ctx.log(`  (biome could not format ${values.out}; run make format before committing it)`);
+  }
   ctx.log(`wrote ${values.out}; dumps and traces in ${ctx.runDir}`);
 } finally {
   await Promise.allSettled(servers.map((s) => s.proc.stop()));
