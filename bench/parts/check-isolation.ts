@@ -225,36 +225,7 @@ function render(result: PartResult): string {
   for (const workload of WORKLOADS) {
     const points = data.matrix[SYSTEM]?.[workload as Workload];
     if (!points) continue;
-    const rows = points.map((p) =>
-      p.median === null
-        ? [rateLabel(p.rate), 'over capacity', '', '', '', '', '', '', '']
-        : [
-            rateLabel(p.rate),
-            spreadCell(
-              p.runs.map((r) => r.rps),
-              rps,
-            ),
-            spreadCell(
-              p.runs.map((r) => r.p50Ms),
-              ms,
-            ),
-            spreadCell(
-              p.runs.map((r) => r.p99Ms),
-              ms,
-            ),
-            spreadCell(
-              p.runs.map((r) => r.p999Ms),
-              ms,
-            ),
-            (p.median.p99Ms / p.median.p50Ms).toFixed(1),
-            spreadCell(
-              p.runs.map((r) => r.gcShare ?? Number.NaN),
-              pct,
-            ),
-            gcPausesCell(p.runs),
-            errorsCell(p.runs),
-          ],
-    );
+    const rows = points.map((p) => [rateLabel(p.rate), ...pointCells(p)]);
     sections.push(
       `**${WORKLOAD_LABEL[workload as Workload]}**\n\n` +
         table(
@@ -277,39 +248,26 @@ function render(result: PartResult): string {
   return sections.join('\n\n');
 }
 
+/** A point's cells after its rate: throughput, p50, p99, p99.9, p99 ÷ p50, GC, pauses, errors. */
+function pointCells(p: CheckPoint): string[] {
+  if (p.median === null) return ['over capacity', '', '', '', '', '', '', ''];
+  const spread = (figure: (r: LoadResult) => number, format: (value: number) => string) =>
+    spreadCell(p.runs.map(figure), format);
+  return [
+    spread((r) => r.rps, rps),
+    spread((r) => r.p50Ms, ms),
+    spread((r) => r.p99Ms, ms),
+    spread((r) => r.p999Ms, ms),
+    (p.median.p99Ms / p.median.p50Ms).toFixed(1),
+    spread((r) => r.gcShare ?? Number.NaN, pct),
+    gcPausesCell(p.runs),
+    errorsCell(p.runs),
+  ];
+}
+
 function renderFloors(matrix: CheckMatrix): string {
   const rows = FLOORS.flatMap((kind) =>
-    (matrix[kind]?.cached ?? []).map((p) =>
-      p.median === null
-        ? [kind, rateLabel(p.rate), 'over capacity', '', '', '', '', '', '', '']
-        : [
-            kind,
-            rateLabel(p.rate),
-            spreadCell(
-              p.runs.map((r) => r.rps),
-              rps,
-            ),
-            spreadCell(
-              p.runs.map((r) => r.p50Ms),
-              ms,
-            ),
-            spreadCell(
-              p.runs.map((r) => r.p99Ms),
-              ms,
-            ),
-            spreadCell(
-              p.runs.map((r) => r.p999Ms),
-              ms,
-            ),
-            (p.median.p99Ms / p.median.p50Ms).toFixed(1),
-            spreadCell(
-              p.runs.map((r) => r.gcShare ?? Number.NaN),
-              pct,
-            ),
-            gcPausesCell(p.runs),
-            errorsCell(p.runs),
-          ],
-    ),
+    (matrix[kind]?.cached ?? []).map((p) => [kind, rateLabel(p.rate), ...pointCells(p)]),
   );
   if (rows.length === 0) return '';
   return (
